@@ -1,0 +1,43 @@
+# ccmgr — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv host-deps lint test test-fast demo demo-stop wheel deb lab-up lab-down lab-status lab-ssh clean
+
+help:
+	@echo "make demo   - bring up the demo deployment"
+	@echo "make test   - create .venv, install everything, lint, run the whole suite"
+
+$(STAMP): requirements/runtime.txt requirements/dev.txt app/pyproject.toml app/sim/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e app -e app/sim
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# OS packages the tests and the lab need (Debian); a no-op when all are present.
+host-deps:
+	@bash tools/host-deps.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv host-deps lint
+	$(VENV)/bin/pytest
+
+test-fast: venv
+	$(VENV)/bin/pytest -m "not lab and not slow"
+
+demo: venv
+	@bash tools/demo.sh
+
+demo-stop:
+	@bash tools/demo.sh stop
+
+clean:
+	rm -rf $(VENV) build dist demo

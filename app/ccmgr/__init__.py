@@ -1,0 +1,3 @@
+"""ccmgr: one view over many ClusterControl controllers."""
+
+__version__ = "0.1.0"
