@@ -39,5 +39,18 @@ demo: venv
 demo-stop:
 	@bash tools/demo.sh stop
 
+# The multi-host lab (systemd-nspawn hosts on a private bridge); needs root.
+lab-up: venv
+	$(PY) lab/labctl.py up
+
+lab-down:
+	$(PYTHON) lab/labctl.py down
+
+lab-status:
+	$(PYTHON) lab/labctl.py status
+
+lab-ssh:
+	$(PYTHON) lab/labctl.py ssh $(HOST)
+
 clean:
 	rm -rf $(VENV) build dist demo
