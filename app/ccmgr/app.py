@@ -1,0 +1,73 @@
+"""The Falcon application: ``create_app`` wires objects it is handed; ``get_app`` builds them.
+
+gunicorn runs ``ccmgr.app:get_app()`` (or ``ccmgr.wsgi:app``); tests call ``create_app``
+with services around a temporary basedir.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import falcon
+
+from ccmgr import logsetup
+from ccmgr.bootstrap import bootstrap
+from ccmgr.errors import CcmgrError
+from ccmgr.middleware import NodeHeaders, SessionGate
+from ccmgr.resources import admin, auth, health, static
+from ccmgr.runtime import Services, basedir_from
+
+log = logging.getLogger("ccmgr.app")
+
+_HTTP_STATUS_WORD = {404: "ObjectNotFound", 401: "AuthRequired", 403: "AccessDenied"}
+
+
+def _render_ccmgr_error(req: falcon.Request, resp: falcon.Response, ex: CcmgrError,
+                        params: dict) -> None:
+    resp.status = ex.code
+    resp.media = ex.body()
+
+
+def _render_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError,
+                       params: dict) -> None:
+    code = ex.status_code
+    word = _HTTP_STATUS_WORD.get(code, "UnknownError" if code >= 500 else "InvalidRequest")
+    resp.status = code
+    resp.media = {"type": word, "message": ex.description or ex.title or str(code)}
+    for name, value in (ex.headers or {}).items():
+        resp.set_header(name, value)
+
+
+def _render_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception,
+                       params: dict) -> None:
+    log.exception("unexpected error in %s %s", req.method, req.path)
+    resp.status = falcon.HTTP_500
+    resp.media = {"type": "UnknownError", "message": "internal error; see the ccmgr log"}
+
+
+def create_app(services: Services, *, external_login: Any = None) -> falcon.App:
+    app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services)])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.add_error_handler(Exception, _render_unexpected)
+    app.add_error_handler(falcon.HTTPError, _render_http_error)
+    app.add_error_handler(CcmgrError, _render_ccmgr_error)
+
+    app.add_route("/health", health.Health(services))
+    app.add_route("/proxy/auth/login", auth.Login(services, external_login))
+    app.add_route("/proxy/auth/check", auth.Check())
+    app.add_route("/proxy/auth/logout", auth.Logout(services))
+    app.add_route("/proxy/auth/update", auth.UpdateProfile(services))
+    app.add_route("/proxy/auth/setpassword", auth.SetPassword(services))
+    app.add_route("/proxy/admin/reload", admin.Reload(services))
+    app.add_sink(static.Static(), "/")
+    return app
+
+
+def get_app(basedir: str | None = None) -> falcon.App:
+    """Build everything from the basedir (``CCMGR_BASEDIR``), run first-start duties, wire."""
+    services = Services.from_basedir(basedir_from(basedir))
+    config = services.store.current()
+    logsetup.configure(config.logfile)
+    bootstrap(services)
+    return create_app(services)

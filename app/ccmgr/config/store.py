@@ -1,0 +1,134 @@
+"""The config store: cached reads that notice changes, locked read-modify-write updates.
+
+Every writer (gunicorn workers, ccmgradm, the replication receiver) goes through
+``update``: take the lock, read the file as it is *now*, apply the change, validate,
+bump ``generation``, write atomically. So no update is lost and no reader ever sees
+half a file. An invalid file is never replaced: readers keep the last good config and
+``update`` refuses to write on top of it.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import yaml
+
+from ccmgr.config.schema import Config, ordered_for_write, parse_config
+from ccmgr.errors import ConfigError
+from ccmgr.fsutil import atomic_write, file_signature, locked, remove_stale_temps
+
+T = TypeVar("T")
+RACY_NS = 50_000_000
+
+
+def _load_yaml(path: str, text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(path, f"YAML syntax error: {exc.problem}", line=line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, f"YAML error: {exc}") from None
+
+
+def read_config(path: str) -> Config:
+    """Read and validate the file; a missing file is an empty (all defaults) config."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return parse_config(path, {})
+    except UnicodeDecodeError:
+        raise ConfigError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read: {exc.strerror}") from None
+    return parse_config(path, _load_yaml(path, text))
+
+
+def dump_config(doc: dict) -> bytes:
+    return yaml.safe_dump(ordered_for_write(doc), sort_keys=False, default_flow_style=False,
+                          allow_unicode=True).encode()
+
+
+class ConfigStore:
+    """Thread-safe access to one ccmgr.yaml."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock_path = path + ".lock"
+        self._mutex = threading.Lock()
+        self._cached: Config | None = None
+        self._signature: tuple | None = None
+        self._racy = False
+        self.last_error: ConfigError | None = None
+        self.listeners: list[Callable[[Config], None]] = []
+
+    def current(self) -> Config:
+        """The config as on disk, re-read only when the file changed (one stat per call).
+
+        If the file became invalid, the last good config is kept and ``last_error`` says why;
+        with no good config at all, the error is raised.
+        """
+        signature = file_signature(self.path)
+        with self._mutex:
+            if self._cached is not None and signature == self._signature and not self._racy:
+                return self._cached
+            try:
+                config = read_config(self.path)
+            except ConfigError as exc:
+                self.last_error = exc
+                if self._cached is None:
+                    raise
+                self._signature = signature
+                return self._cached
+            self.last_error = None
+            self._cached, self._signature = config, signature
+            # A file changed again within the timestamp granularity could keep the same
+            # signature (inode numbers are reused): trust the cache only once it is older.
+            self._racy = signature is not None and time.time_ns() - signature[2] < RACY_NS
+        for listener in self.listeners:
+            listener(config)
+        return config
+
+    def reload(self) -> Config:
+        """Force a re-read (the /proxy/admin/reload endpoint); raises if the file is invalid."""
+        with self._mutex:
+            self._signature = None
+        config = self.current()
+        if self.last_error is not None:
+            raise self.last_error
+        return config
+
+    def update(self, mutate: Callable[[dict], T], *, bump: bool = True,
+               force: bool = False) -> T:
+        """Apply ``mutate`` to a copy of the current document and write it back atomically.
+
+        ``mutate`` may raise to abort (nothing is written) and returns a value passed back to
+        the caller. The result is validated before it lands. A change that changes nothing
+        writes nothing (unless ``force``, which materialises defaults and generated xids).
+        """
+        with locked(self.lock_path):
+            remove_stale_temps(self.path)
+            before = read_config(self.path)  # raises on an invalid file: never overwrite it
+            doc = copy.deepcopy(before.doc)
+            result = mutate(doc)
+            if doc == before.doc and not force:
+                return result
+            if bump:
+                doc["generation"] = before.generation + 1
+            after = parse_config(self.path, doc)
+            atomic_write(self.path, dump_config(after.doc))
+        self.current()
+        return result
+
+    def write_doc(self, doc: dict) -> Config:
+        """Replace the whole document (used by replication and rollback), under the lock."""
+        with locked(self.lock_path):
+            config = parse_config(self.path, doc)
+            atomic_write(self.path, dump_config(config.doc))
+        return self.current()

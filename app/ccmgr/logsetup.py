@@ -1,0 +1,52 @@
+"""Logging to stderr and the configured logfile (0640, never world-readable).
+
+WatchedFileHandler reopens the file after logrotate moves it, and several gunicorn
+workers can append to one file safely (each record is one write in append mode).
+Audit lines go to the ``ccmgr.audit`` logger with cmon-proxy's ``[AUDIT]`` prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+audit_log = logging.getLogger("ccmgr.audit")
+
+
+def _open_private(path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    os.close(fd)
+    if os.stat(path).st_mode & 0o007:
+        os.chmod(path, 0o640)
+
+
+def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True) -> None:
+    """Idempotent: replaces ccmgr's handlers, leaves other loggers alone."""
+    logger = logging.getLogger("ccmgr")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    logger.setLevel(level.upper())
+    logger.propagate = False
+    formatter = logging.Formatter(FORMAT)
+    if stderr:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(formatter)
+        logger.addHandler(stream)
+    if logfile:
+        try:
+            _open_private(logfile)
+            handler = logging.handlers.WatchedFileHandler(logfile, encoding="utf-8")
+        except OSError as exc:
+            logger.warning("cannot write log file %s: %s", logfile, exc.strerror)
+        else:
+            handler.setFormatter(formatter)
+            logger.addHandler(handler)
+
+
+def audit(message: str, *args: object) -> None:
+    audit_log.info("[AUDIT] " + message, *args)

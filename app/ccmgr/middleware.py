@@ -1,0 +1,81 @@
+"""Cross-cutting request handling: node header, security headers, the session gate."""
+
+from __future__ import annotations
+
+import falcon
+
+from ccmgr.clientaddr import ClientAddress
+from ccmgr.errors import AuthRequired, ConfigError, ServiceUnavailable
+from ccmgr.runtime import Services
+from ccmgr.sessions import COOKIE_NAME, Session, cookie_header
+
+
+class NodeHeaders:
+    """Names the answering node (HAProxy stickiness tests read it) and hardens replies."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            config = self.services.store.current()
+        except ConfigError as exc:
+            raise ServiceUnavailable(f"configuration cannot be loaded: {exc}") from None
+        req.context.config = config
+        trusted = tuple(config.doc.get("trusted_proxies", ()))
+        if getattr(self, "_trusted", None) != trusted:
+            self._trusted, self._resolver = trusted, ClientAddress(trusted)
+        req.context.client = self._resolver.resolve(req.remote_addr or "",
+                                                    req.get_header("X-Forwarded-For"))
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response,
+                         resource: object, req_succeeded: bool) -> None:
+        config = getattr(req.context, "config", None)
+        if config is not None:
+            resp.set_header("X-Ccmgr-Node", config.node_name)
+        resp.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("X-Frame-Options", "SAMEORIGIN")
+        if req.path.startswith("/proxy/"):
+            resp.set_header("Cache-Control", "no-store")
+
+
+class SessionGate:
+    """Resolves the ``sid`` cookie for every request and refuses gated resources without one.
+
+    A resource opts in with ``auth_required = True``. Idle expiry is extended by re-issuing
+    the cookie at most once a minute.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response,
+                         resource: object, params: dict) -> None:
+        req.context.session = None
+        token = next(iter(req.get_cookie_values(COOKIE_NAME) or []), "")
+        if token:
+            config = req.context.config
+            session = self.services.sessions.decode(token, config.session_ttl_seconds)
+            if session is not None and session.kind == "local" and config.user(
+                    session.username) is None:
+                session = None  # the user was dropped
+            req.context.session = session
+        if req.context.session is None and getattr(resource, "auth_required", False):
+            raise AuthRequired("authentication is required")
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response,
+                         resource: object, req_succeeded: bool) -> None:
+        session = getattr(req.context, "session", None)
+        if session is None or getattr(req.context, "cookie_set", False):
+            return
+        if self.services.sessions.needs_refresh(session):
+            set_session_cookie(self.services, req, resp, self.services.sessions.touched(session))
+
+
+def set_session_cookie(services: Services, req: falcon.Request, resp: falcon.Response,
+                       session: Session) -> None:
+    token = services.sessions.encode(session)
+    resp.append_header("Set-Cookie", cookie_header(
+        token, samesite=req.context.config.doc["session_samesite"]))
+    req.context.cookie_set = True

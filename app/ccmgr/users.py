@@ -1,0 +1,91 @@
+"""Local users: pure operations on the config document (the store does locking and writing)."""
+
+from __future__ import annotations
+
+import re
+
+from ccmgr.passwords import hash_password
+
+# Fields a user may set on itself through /proxy/auth/update (spec §1.4, minus the hash).
+PROFILE_FIELDS = ("username", "email", "firstname", "lastname")
+USER_PROFILE_TYPES = {name: str for name in PROFILE_FIELDS}
+# Fields clients may echo back unchanged from /auth/check; accepted, never stored.
+ECHO_FIELDS = ("ldap", "cmon", "xid", "admin", "suspended", "groups")
+_USERNAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
+MAX_FIELD = 256
+
+
+class UserError(Exception):
+    """A refused user operation; the message is shown to the operator as is."""
+
+
+def public_user(user: dict) -> dict:
+    """The user as API replies show it: never the hash, no empty fields."""
+    return {k: v for k, v in user.items() if k != "passwordhash" and v not in ("", None, False)}
+
+
+def check_username(username: str) -> None:
+    if not _USERNAME.match(username or ""):
+        raise UserError("invalid username (1-64 letters, digits and . _ @ + -)")
+
+
+def check_profile(user: dict) -> None:
+    check_username(user.get("username", ""))
+    email = user.get("email", "")
+    if email and "@" not in email:
+        raise UserError("invalid e-mail")
+    for key in ("email", "firstname", "lastname"):
+        if len(user.get(key, "")) > MAX_FIELD:
+            raise UserError(f"{key} is longer than {MAX_FIELD} characters")
+
+
+def find(doc: dict, username: str) -> dict | None:
+    return next((u for u in doc["users"] if u.get("username") == username), None)
+
+
+def add_user(doc: dict, username: str, password: str, email: str = "") -> dict:
+    if find(doc, username) is not None:
+        raise UserError("User already exists.")
+    if not password:
+        raise UserError("A non-empty password is required.")
+    user = {"username": username}
+    if email:
+        user["email"] = email
+    check_profile(user)
+    user["passwordhash"] = hash_password(password)
+    doc["users"].append(user)
+    return user
+
+
+def set_password(doc: dict, username: str, password: str, email: str | None = None) -> dict:
+    user = find(doc, username)
+    if user is None:
+        raise UserError("User not found.")
+    if not password:
+        raise UserError("A non-empty password is required.")
+    if email is not None and len(email) > 3:  # cmon-proxy replaces it only when longer than 3
+        user["email"] = email
+        check_profile(user)
+    user["passwordhash"] = hash_password(password)
+    return user
+
+
+def drop_user(doc: dict, username: str) -> None:
+    user = find(doc, username)
+    if user is None:
+        raise UserError("Removing user has failed: user not found")
+    doc["users"].remove(user)
+
+
+def update_profile(doc: dict, username: str, fields: dict) -> dict:
+    """Replace the profile fields of ``username``; the hash is kept (spec §2.4.4)."""
+    user = find(doc, username)
+    if user is None:
+        raise UserError("failed to update user: user not found")
+    updated = {"username": username}
+    updated.update({k: fields[k] for k in PROFILE_FIELDS[1:] if fields.get(k)})
+    check_profile(updated)
+    updated["passwordhash"] = user.get("passwordhash", "")
+    user.clear()
+    user.update(updated)
+    return user
