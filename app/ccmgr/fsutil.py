@@ -12,18 +12,19 @@ from collections.abc import Iterator
 def atomic_write(path: str, data: bytes, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data``; a reader or a crash sees the old or the new file, never half.
 
-    The new file keeps the owner of the file it replaces, so root running ccmgradm does not
-    take the config away from the service user.
+    The new file keeps the owner of the file it replaces (or of the directory, for a new
+    file), so root running ccmgradm does not take the config away from the service user.
     """
     directory = os.path.dirname(os.path.abspath(path))
-    owner = None
-    with contextlib.suppress(FileNotFoundError):
+    try:
         st = os.stat(path)
-        owner = (st.st_uid, st.st_gid)
+    except FileNotFoundError:
+        st = os.stat(directory)  # a new file belongs to whoever owns the directory
+    owner = (st.st_uid, st.st_gid)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         os.fchmod(fd, mode)
-        if owner and os.geteuid() == 0:
+        if os.geteuid() == 0:
             os.fchown(fd, *owner)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

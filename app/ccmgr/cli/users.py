@@ -1,0 +1,80 @@
+"""ccmgradm adduser | setpassword | dropuser."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from ccmgr import users
+from ccmgr.cli.common import (
+    CommandError,
+    audit_change,
+    open_services,
+    read_secret,
+    reload_daemon,
+    say,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("adduser", help="add a local user")
+    p.add_argument("username")
+    p.add_argument("password", nargs="?", help="discouraged: visible in the process list")
+    p.add_argument("-e", "--email", default="")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=adduser)
+
+    p = sub.add_parser("setpassword", help="set a local user's password (and e-mail)")
+    p.add_argument("username")
+    p.add_argument("password", nargs="?", help="discouraged: visible in the process list")
+    p.add_argument("-e", "--email")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=setpassword)
+
+    p = sub.add_parser("dropuser", help="remove a local user")
+    p.add_argument("username")
+    p.set_defaults(func=dropuser)
+
+
+def _apply(args: argparse.Namespace, change: Callable[[dict], object], what: str) -> None:
+    services = open_services(args)
+    try:
+        services.store.update(change)
+    except users.UserError as exc:
+        raise CommandError(str(exc)) from None
+    audit_change(what, args.username)
+    say("Succeed, reloading daemon.")
+    reload_daemon(services, services.store.current())
+
+
+def adduser(args: argparse.Namespace) -> int:
+    password = read_secret(args, args.password)
+    if not password:
+        raise CommandError("A non-empty password is required.")
+    try:
+        _apply(args, lambda doc: users.add_user(doc, args.username, password, args.email),
+               "adduser '%s'")
+    except CommandError as exc:
+        if str(exc) == "invalid e-mail":
+            raise CommandError("User add failed: invalid e-mail") from None
+        raise
+    return 0
+
+
+def setpassword(args: argparse.Namespace) -> int:
+    services = open_services(args)
+    if services.store.current().user(args.username) is None:
+        raise CommandError("User not found.")
+    password = read_secret(args, args.password)
+    if not password:
+        raise CommandError("A non-empty password is required.")
+    _apply(args, lambda doc: users.set_password(doc, args.username, password, args.email),
+           "setpassword '%s'")
+    # Sessions made with the old password end everywhere.
+    services.sessions.revoke_user(args.username)
+    return 0
+
+
+def dropuser(args: argparse.Namespace) -> int:
+    _apply(args, lambda doc: users.drop_user(doc, args.username), "dropuser '%s'")
+    return 0

@@ -1,0 +1,76 @@
+"""``ccmgr --basedir DIR``: check the config, do first-start duties, then become gunicorn.
+
+The process execs gunicorn rather than spawning it, so systemd's MAINPID is gunicorn's
+arbiter: ``Type=notify`` readiness and ``kill -HUP $MAINPID`` reloads reach it directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from ccmgr import __version__, logsetup
+from ccmgr.bootstrap import bootstrap
+from ccmgr.errors import ConfigError
+from ccmgr.runtime import BASEDIR_ENV, Services, basedir_from, effective_tls
+from ccmgr.tlsgen import CertificateError, ensure_certificate
+
+log = logging.getLogger("ccmgr.daemon")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccmgr", description="Run the ccmgr service.")
+    parser.add_argument("--basedir", help=f"directory of ccmgr.yaml (default: ${BASEDIR_ENV} "
+                                          "or /var/lib/ccmgr)")
+    parser.add_argument("--check", action="store_true",
+                        help="validate the configuration and exit")
+    parser.add_argument("--version", action="version", version=f"ccmgr {__version__}")
+    return parser
+
+
+def prepare(basedir: str) -> Services:
+    """Everything that must hold before gunicorn starts; raises with a clear message."""
+    os.makedirs(basedir, mode=0o750, exist_ok=True)
+    services = Services.from_basedir(basedir)
+    config = services.store.current()
+    logsetup.configure(config.logfile)
+    log.info("ClusterControl Manager (ccmgr) v%s, basedir %s", __version__, basedir)
+    password = bootstrap(services)
+    if password and sys.stderr.isatty():
+        # Shown once to the person who started it by hand; services read the file instead.
+        print(f"Default 'admin' user has been created with password '{password}'",
+              file=sys.stderr)
+    cert, key = effective_tls(config.tls_cert, config.tls_key)
+    if ensure_certificate(cert, key):
+        log.info("Created a self-signed TLS certificate %s", cert)
+    return services
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    basedir = basedir_from(args.basedir)
+    try:
+        if args.check:
+            config = Services.from_basedir(basedir).store.current()
+            print(f"{config.path}: OK (generation {config.generation})")
+            return 0
+        prepare(basedir)
+    except (ConfigError, CertificateError) as exc:
+        print(f"ccmgr: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"ccmgr: error: {exc.filename or basedir}: {exc.strerror}", file=sys.stderr)
+        return 1
+    os.environ[BASEDIR_ENV] = basedir
+    gunicorn_args = [sys.executable, "-m", "gunicorn", "-c", "python:ccmgr.gunicorn_conf",
+                     "ccmgr.app:get_app()"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, gunicorn_args)  # noqa: S606 - become gunicorn, keep the PID
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""gunicorn settings for ccmgr, read from the node's ccmgr.yaml (CCMGR_BASEDIR).
+
+Plain assignments under headings, as gunicorn's own examples do. gunicorn re-executes
+this file on every start and on every HUP, so a changed port or certificate applies on
+``systemctl reload ccmgr``. Check with ``gunicorn --check-config -c python:ccmgr.gunicorn_conf``.
+"""
+
+import os
+import ssl
+
+from ccmgr.config.store import read_config
+from ccmgr.runtime import CONFIG_NAME, basedir_from, effective_port, effective_tls
+
+_config = read_config(os.path.join(basedir_from(), CONFIG_NAME))
+_cert, _key = effective_tls(_config.tls_cert, _config.tls_key)
+
+# --- socket: all interfaces unless bind_address says otherwise, as cmon-proxy does
+_host = _config.doc.get("bind_address") or "0.0.0.0"  # noqa: S104
+bind = [f"{_host}:{effective_port(_config.port)}"]
+backlog = 256
+
+# --- TLS (the app speaks HTTPS itself, as cmon-proxy does)
+certfile = _cert
+keyfile = _key
+
+# --- workers: one process with threads. The work is waiting on controllers, so threads
+# suffice, and one process keeps caches, single-flight and the login limiter exact.
+worker_class = "gthread"
+workers = int(os.environ.get("CCMGR_WORKERS", "1"))
+threads = int(os.environ.get("CCMGR_THREADS", "32"))
+timeout = 120
+graceful_timeout = 30
+keepalive = 75  # longer than HAProxy's idle timeout, so the balancer closes first
+max_requests = 0
+
+# --- logging: gunicorn's own messages to stderr (journal); the app logs to its logfile.
+errorlog = "-"
+loglevel = os.environ.get("CCMGR_GUNICORN_LOGLEVEL", "info")
+accesslog = os.environ.get("CCMGR_ACCESSLOG") or None
+
+# --- naming and control: ccmgr is managed by signals (systemd), not gunicorn's socket
+proc_name = "ccmgr"
+control_socket_disable = True
+
+
+# --- hooks
+def ssl_context(conf, default_ssl_context_factory):  # noqa: ANN001, ANN201 - gunicorn's hook
+    context = default_ssl_context_factory()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook
+    server.log.info("ccmgr ready on %s (generation %d)", ", ".join(bind), _config.generation)
