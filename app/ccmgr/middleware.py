@@ -69,7 +69,8 @@ class SessionGate:
         session = getattr(req.context, "session", None)
         if session is None or getattr(req.context, "cookie_set", False):
             return
-        if self.services.sessions.needs_refresh(session):
+        ttl_s = req.context.config.session_ttl_seconds
+        if self.services.sessions.needs_refresh(session, ttl_s):
             set_session_cookie(self.services, req, resp, self.services.sessions.touched(session))
 
 

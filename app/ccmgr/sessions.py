@@ -5,7 +5,7 @@ under a cluster-wide secret (``session.key`` in the basedir, 0600). No server-si
 session table exists, so a restart or a failover logs nobody out. Revocation is a
 small file next to it: single sessions (logout) until they would have expired anyway,
 and per-user cut-off times (password change, drop). Expiry is idle-based: ``active`` is
-refreshed by re-issuing the cookie at most once a minute.
+refreshed by re-issuing the cookie at most once a minute (sooner for short TTLs).
 """
 
 from __future__ import annotations
@@ -188,8 +188,10 @@ class SessionManager:
             return None
         return session
 
-    def needs_refresh(self, session: Session) -> bool:
-        return self._now_ms() - session.active_ms >= REFRESH_AFTER_S * 1000
+    def needs_refresh(self, session: Session, ttl_s: float) -> bool:
+        """Re-issue the cookie once a minute, or sooner when the TTL is short."""
+        interval_s = min(REFRESH_AFTER_S, ttl_s / 4)
+        return self._now_ms() - session.active_ms >= interval_s * 1000
 
     def touched(self, session: Session) -> Session:
         return replace(session, active_ms=self._now_ms())
