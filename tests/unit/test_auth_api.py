@@ -1,10 +1,10 @@
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import pytest
 import yaml
-
 from ccmgr.app import create_app
 from ccmgr.runtime import Services
 from falcon import testing
@@ -17,7 +17,7 @@ def envelope_keys(body):
 def test_first_start_creates_admin_with_password_in_private_file(harness):
     path = harness.services.admin_password_file
     assert os.stat(path).st_mode & 0o777 == 0o600
-    assert open(path).read().strip() == harness.admin_password
+    assert Path(path).read_text().strip() == harness.admin_password
     assert [u["username"] for u in harness.services.store.current().users] == ["admin"]
 
 
@@ -99,7 +99,7 @@ def test_update_profile_is_persisted(harness):
     assert reply.status_code == 200
     assert reply.json["user"] == {"username": "admin", "email": "ops@example.com",
                                   "firstname": "Ada"}
-    on_disk = yaml.safe_load(open(harness.services.store.path))["users"][0]
+    on_disk = yaml.safe_load(Path(harness.services.store.path).read_text())["users"][0]
     assert on_disk["email"] == "ops@example.com"
     assert on_disk["passwordhash"].startswith("$pbkdf2-sha256$")
 

@@ -52,7 +52,7 @@ def test_fields_echoed_from_check_are_accepted(harness):
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
-@pytest.mark.parametrize("path", ENDPOINTS + ["/proxy/auth/check", "/health"])
+@pytest.mark.parametrize("path", [*ENDPOINTS, "/proxy/auth/check", "/health"])
 def test_unsupported_methods_are_405_json(harness, method, path):
     reply = harness.client.simulate_request(method, path)
     assert reply.status_code == 405

@@ -2,7 +2,6 @@ import stat
 
 import pytest
 import yaml
-
 from ccmgr.cli import main
 from ccmgr.passwords import verify_password
 

@@ -1,10 +1,10 @@
 import hashlib
 import os
 import stat
+from pathlib import Path
 
 import pytest
 import yaml
-
 from ccmgr.config import ConfigStore
 from ccmgr.config.schema import DEFAULT_SESSION_TTL, shared_sha256
 from ccmgr.errors import ConfigError
@@ -68,9 +68,9 @@ def test_missing_file_gives_cmon_proxy_defaults(store):
 def test_cmon_proxy_file_loads_unchanged(store):
     with open(store.path, "w") as f:
         f.write(CMON_PROXY_YAML.format(key=legacy_key("secret")))
-    before = open(store.path).read()
+    before = Path(store.path).read_text()
     config = store.current()
-    assert open(store.path).read() == before
+    assert Path(store.path).read_text() == before
     assert [i["xid"] for i in config.instances] == ["dc0no45qmd2opbn2qtr0", "chebjd8gfi863qqhrolg"]
     assert config.instances[1]["password"] == "password"
     assert config.tls_cert == "/usr/share/ccmgr/server.crt"
@@ -82,7 +82,7 @@ def test_update_keeps_unknown_and_cmon_proxy_keys(store):
     with open(store.path, "w") as f:
         f.write(CMON_PROXY_YAML.format(key=legacy_key("secret")) + "some_future_key: [1, 2]\n")
     store.update(lambda doc: doc.__setitem__("timeout", 45))
-    written = yaml.safe_load(open(store.path))
+    written = yaml.safe_load(Path(store.path).read_text())
     assert written["timeout"] == 45
     assert written["some_future_key"] == [1, 2]
     assert written["webapproot"] == "/var/www"
@@ -108,7 +108,7 @@ def test_update_that_changes_nothing_writes_nothing(store):
 
 def test_failed_mutation_leaves_file_untouched(store):
     store.update(lambda doc: doc.__setitem__("timeout", 40))
-    before = open(store.path).read()
+    before = Path(store.path).read_text()
 
     def boom(doc):
         doc["timeout"] = 99
@@ -116,15 +116,15 @@ def test_failed_mutation_leaves_file_untouched(store):
 
     with pytest.raises(RuntimeError):
         store.update(boom)
-    assert open(store.path).read() == before
+    assert Path(store.path).read_text() == before
 
 
 def test_invalid_result_is_refused_before_it_lands(store):
     store.update(lambda doc: doc.__setitem__("timeout", 40))
-    before = open(store.path).read()
+    before = Path(store.path).read_text()
     with pytest.raises(ConfigError, match="port"):
         store.update(lambda doc: doc.__setitem__("port", "http"))
-    assert open(store.path).read() == before
+    assert Path(store.path).read_text() == before
 
 
 @pytest.mark.parametrize(("text", "key"), [
@@ -157,7 +157,7 @@ def test_yaml_syntax_error_names_the_line_and_file_is_kept(store, basedir):
     assert info.value.line is not None and info.value.line >= 4
     with pytest.raises(ConfigError):
         store.update(lambda doc: None)
-    assert open(store.path).read() == text
+    assert Path(store.path).read_text() == text
     assert sorted(os.listdir(basedir)) == ["ccmgr.yaml", "ccmgr.yaml.lock"]
 
 

@@ -1,7 +1,6 @@
 import stat
 
 import pytest
-
 from ccmgr.sessions import Revocations, SecretFile, SessionManager
 
 
@@ -37,7 +36,7 @@ def test_token_round_trips(manager):
 
 def test_tampered_or_foreign_tokens_are_refused(manager, basedir):
     token = manager.encode(manager.issue("alice"))
-    version, body, mac = token.split(".")
+    version, _body, mac = token.split(".")
     forged = manager.encode(manager.issue("admin")).split(".")[1]
     assert manager.decode(f"{version}.{forged}.{mac}", 60) is None
     assert manager.decode(token[:-2] + "AA", 60) is None

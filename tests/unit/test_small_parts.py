@@ -1,9 +1,8 @@
+import pytest
 from ccmgr.clientaddr import ClientAddress
 from ccmgr.instances import InstanceError, add, default_name, drop, update
 from ccmgr.ratelimit import FailureLimiter
 from ccmgr.xid import is_xid, new_xid
-
-import pytest
 
 
 class Clock:

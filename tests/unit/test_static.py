@@ -31,7 +31,8 @@ def test_unknown_paths_fall_back_to_index(site):
 
 
 @pytest.mark.parametrize("path", ["/../secret.txt", "/static/../../secret.txt",
-                                  "/%2e%2e/secret.txt", "/link", "/static/%2e%2e/%2e%2e/secret.txt"])
+                                  "/%2e%2e/secret.txt", "/link",
+                                  "/static/%2e%2e/%2e%2e/secret.txt"])
 def test_no_path_escapes_the_frontend_root(site, path):
     reply = site.client.simulate_get(path)
     assert "top secret" not in reply.text
