@@ -402,9 +402,9 @@ def lab_links() -> list[str]:
 # ---------------------------------------------------------------- one host
 
 
-def hosts_file(name: str, hosts: list[Host]) -> str:
-    lines = [f"127.0.0.1\tlocalhost\n127.0.1.1\t{name}\n",
-             "::1\tlocalhost ip6-localhost ip6-loopback\n",
+def hosts_file(hosts: list[Host]) -> str:
+    # No "127.0.1.1 <name>" line: each host's own name resolves to its lab address.
+    lines = ["127.0.0.1\tlocalhost\n", "::1\tlocalhost ip6-localhost ip6-loopback\n",
              "# ccmgr lab hosts (written by lab/labctl.py)\n"]
     lines += [f"{h.address}\t{h.name}\n" for h in hosts]
     return "".join(lines)
@@ -425,7 +425,7 @@ def create_host(paths: Paths, host: Host, hosts: list[Host], image: Path, mode: 
     etc = root / "etc"
     (etc / "hostname").write_text(host.name + "\n")
     (etc / "machine-id").write_text(uuid.uuid4().hex + "\n")
-    (etc / "hosts").write_text(hosts_file(host.name, hosts))
+    (etc / "hosts").write_text(hosts_file(hosts))
     (etc / "systemd/network/10-lab.network").write_text(
         f"[Match]\nName=host0\n\n[Network]\nAddress={host.address}/{PREFIX_LEN}\n"
         "LinkLocalAddressing=no\nIPv6AcceptRA=no\n"

@@ -1,0 +1,136 @@
+"""Helpers behind the lab fixtures (tests/lab/conftest.py); import from here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LABCTL = REPO / "lab" / "labctl.py"
+VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(LABCTL.parent))
+import labctl  # noqa: E402  (stdlib-only module next to the CLI)
+
+TOOLS = ("systemd-nspawn", "debootstrap", "ip", "ssh", "ssh-keygen", "mount")
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def lab_unavailable() -> str | None:
+    """Why the lab cannot run on this machine, or None when it can."""
+    if not sys.platform.startswith("linux"):
+        return "the lab needs Linux"
+    if os.geteuid() != 0:
+        return "the lab needs root (debootstrap, mounts, a bridge, systemd-nspawn)"
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        return f"missing {', '.join(missing)}: run `make host-deps` (tools/host-packages.txt)"
+    return None
+
+
+def venv_env(**extra: str) -> dict[str, str]:
+    """The environment for ansible/molecule: the venv's bin first on PATH."""
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, "ANSIBLE_CONFIG": str(REPO / "ansible/ansible.cfg"),
+            "ANSIBLE_FORCE_COLOR": "0", **extra}
+
+
+@dataclass
+class Lab:
+    """A handle on the running lab: paths, hosts, groups and helpers."""
+
+    paths: labctl.Paths
+    hosts: dict[str, str] = field(default_factory=dict)  # name -> address
+    groups: dict[str, list[str]] = field(default_factory=dict)  # group -> names
+
+    @classmethod
+    def from_env(cls) -> Lab:
+        secondaries = int(os.environ.get("LAB_SECONDARIES", "1"))
+        plan = labctl.plan_hosts(secondaries)
+        groups: dict[str, list[str]] = {}
+        for h in plan:
+            groups.setdefault(h.group, []).append(h.name)
+        groups["ccm"] = groups["ccm_primary"] + groups["ccm_secondary"]
+        groups["all"] = [h.name for h in plan]
+        return cls(labctl.Paths.from_env(), {h.name: h.address for h in plan}, groups)
+
+    @property
+    def inventory(self) -> Path:
+        return self.paths.inventory
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.paths.ssh_config
+
+    @property
+    def key(self) -> Path:
+        return self.paths.key
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.paths.known_hosts
+
+    def labctl(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+        """Run lab/labctl.py; output is captured (and shown when a test fails)."""
+        proc = subprocess.run([sys.executable, str(LABCTL), *args], capture_output=True,
+                              text=True, timeout=timeout)
+        print(proc.stdout, proc.stderr, sep="\n")
+        return proc
+
+    def up(self) -> subprocess.CompletedProcess:
+        proc = self.labctl("up", "--secondaries", str(len(self.groups["ccm_secondary"])))
+        assert proc.returncode == 0, f"labctl up failed:\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def down(self) -> None:
+        proc = self.labctl("down", timeout=300)
+        assert proc.returncode == 0, f"labctl down failed:\n{proc.stdout}\n{proc.stderr}"
+
+    def ssh_argv(self, host: str, command: str) -> list[str]:
+        return ["ssh", "-F", str(self.ssh_config), host, command]
+
+    def ssh(self, host: str, command: str, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run a shell command as root on a lab host (pinned host keys, lab key)."""
+        proc = subprocess.run(self.ssh_argv(host, command), capture_output=True, text=True,
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{host}: {command!r} exited {proc.returncode}:\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def host(self, name: str):  # -> testinfra.host.Host
+        """A testinfra Host for a lab host, over the ssh backend with the lab's ssh config."""
+        import testinfra
+
+        return testinfra.get_host(f"ssh://{name}", ssh_config=str(self.ssh_config))
+
+    def playbook(self, playbook: str, *args: str,
+                 timeout: float = 1800) -> subprocess.CompletedProcess:
+        """ansible-playbook from the venv against the lab inventory (path from repo root)."""
+        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory),
+               str(REPO / playbook), *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env=venv_env(), cwd=REPO)
+        print(proc.stdout[-20000:], proc.stderr[-5000:], sep="\n")
+        assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-5000:]}"
+        return proc
+
+
+def lab_leftovers(paths: labctl.Paths) -> list[str]:
+    """Everything a lab leaves on the machine; empty after `labctl.py down`."""
+    found = [f"nspawn pid {pid} ({name})" for pid, name in labctl.nspawn_pids(paths).items()]
+    found += [f"link {link}" for link in Path("/sys/class/net").iterdir()
+              if link.name == labctl.BRIDGE or link.name.startswith("vb-")]
+    found += [f"mount {m}" for m in labctl.mounts_under(paths.state)]
+    found += [f"cgroup {g}" for g in labctl.cgroup_hierarchies() if (g / "ccmgr-lab").exists()]
+    if paths.state.exists():
+        found.append(f"state dir {paths.state}")
+    found += [f"partial image {p}" for p in paths.cache.glob("base-*.partial")]
+    return found
