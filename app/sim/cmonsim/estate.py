@@ -268,6 +268,7 @@ class _Generator:
         types = self.pick_types(n_clusters)
         scenarios = self.pick_scenarios(n_clusters)
         clusters = [self.make_cluster(c + 1, types[c], scenarios[c]) for c in range(n_clusters)]
+        self.ensure_tag_mix(clusters)
         unscheduled = self.pick_unscheduled(clusters)
         events = self.job_events(clusters, unscheduled)
         jobs, schedules, backups = self.number_jobs(events)
@@ -341,6 +342,15 @@ class _Generator:
             "_methods": list(methods),
             "_job_type": prof.job_type,
         }
+
+    def ensure_tag_mix(self, clusters: list[dict[str, Any]]) -> None:
+        # Tag filters need both tagged and untagged clusters on every controller.
+        if len(clusters) < 2:
+            return
+        if all(c["tags"] for c in clusters):
+            self.rng.choice(clusters)["tags"] = []
+        if not any(c["tags"] for c in clusters):
+            self.rng.choice(clusters)["tags"] = ["prod"]
 
     def host_statuses(self, scenario: str, n: int) -> list[str]:
         rng = self.rng
