@@ -88,7 +88,8 @@ def test_logout_ends_the_session(cmon_estate, client_for):
     client = client_for(ctl)
     sid = client.session.cookies["cmon-sid"]
     assert client.call("auth", "logout")["request_status"] == "Ok"
-    resp = Client(ctl).post("clusters", {"operation": "ping"}, headers={"Cookie": f"cmon-sid={sid}"})
+    resp = Client(ctl).post("clusters", {"operation": "ping"},
+                            headers={"Cookie": f"cmon-sid={sid}"})
     assert resp.status_code == 401
 
 

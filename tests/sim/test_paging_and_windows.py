@@ -1,4 +1,4 @@
-"""Paging ends, lists are newest first, and the time windows cut the lists (reference §6, §7, §10)."""
+"""Paging ends, lists are newest first, time windows cut the lists (reference §6, §7, §10)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ def _ts(text: str) -> float:
     return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) + int(ms or 0) / 1000
 
 
-def _page_all(client, module: str, key: str, id_of, **fields) -> tuple[list, int]:
+def _page_all(client, module: str, key: str, **fields) -> tuple[list, int]:
     """Page like cmon-proxy: 32 at a time until an empty page (bounded)."""
-    items, pages = [], 0
-    for offset in range(0, 100_000, 32):
-        reply = client.call(module, fields.pop("operation", None) or _OPS[module],
-                            limit=32, offset=offset, **fields)
+    items = []
+    for pages, offset in enumerate(range(0, 100_000, 32), start=1):
+        reply = client.call(module, _OPS[module], limit=32, offset=offset, **fields)
         assert reply["request_status"] == "Ok"
-        pages += 1
         page = reply.get(key, [])
         if not page:
             return items, pages
@@ -42,7 +40,7 @@ def ctl(cmon_estate):
 def test_job_paging_ends_with_an_empty_page_and_matches_total(ctl, client_for):
     client = client_for(ctl)
     ids = list(range(1, 9))
-    jobs, pages = _page_all(client, "jobs", "jobs", None, cluster_ids=ids)
+    jobs, pages = _page_all(client, "jobs", "jobs", cluster_ids=ids)
     total = client.call("jobs", "getJobInstances", cluster_ids=ids, limit=1)["total"]
     assert len(jobs) == total > 32
     assert pages == (total + 31) // 32 + 1
@@ -63,14 +61,14 @@ def test_jobs_ascending_reverses_the_order(ctl, client_for):
 
 
 def test_twelve_hour_job_window_cuts_the_list(ctl, client_for):
-    jobs, _ = _page_all(client_for(ctl), "jobs", "jobs", None)
+    jobs, _ = _page_all(client_for(ctl), "jobs", "jobs")
     ages = [NOW - _ts(j["created"]) for j in jobs]
     assert any(a < 12 * 3600 for a in ages)
     assert any(a > 12 * 3600 for a in ages)
 
 
 def test_jobs_cover_every_executed_status(ctl, client_for):
-    jobs, _ = _page_all(client_for(ctl), "jobs", "jobs", None)
+    jobs, _ = _page_all(client_for(ctl), "jobs", "jobs")
     statuses = {j["status"] for j in jobs}
     assert statuses >= {"DEFINED", "DEQUEUED", "RUNNING", "RUNNING2", "RUNNING3", "RUNNING_EXT",
                         "ABORTED", "FINISHED", "FAILED"}
@@ -89,7 +87,7 @@ def test_show_scheduled_returns_only_backup_schedules_with_recurrence(ctl, clien
 
 def test_backup_paging_ends_and_seven_day_window_cuts(ctl, client_for):
     client = client_for(ctl)
-    records, _ = _page_all(client, "backup", "backup_records", None, ascending=False,
+    records, _ = _page_all(client, "backup", "backup_records", ascending=False,
                            parent_id=0, backup_record_version=2)
     total = client.call("backup", "getBackups", backup_record_version=2, limit=1)["total"]
     assert len(records) == total > 32
