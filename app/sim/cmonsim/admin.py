@@ -22,6 +22,7 @@ Routes (`<c>` = controller index from 0, or its name such as `cmon-01`):
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from .controller import ControllerState
@@ -94,7 +95,7 @@ class AdminApi:
         method = req.method
         srv = self.server
         if parts == ["health"]:
-            return _json(200, {"ok": True, "controllers": len(srv.states)})
+            return _json(200, {"ok": True, "controllers": len(srv.states), "pid": os.getpid()})
         if parts == ["controllers"] and method == "GET":
             return _json(200, {"admin_port": srv.admin_port,
                                "controllers": [self.controller_info(c) for c in srv.states]})
