@@ -131,8 +131,8 @@ def throughput(estate: SimEstate, pid: int | None, total: int, threads: int,
             for s in sessions.values():
                 s.close()
 
-    # Log every thread in first so the measured part is steady state.
     cpu0 = cpu_seconds(pid) if pid else None
+    admin_call(estate.admin_url, "DELETE", "/stats")
     t0 = time.perf_counter()
     pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
     for t in pool:
@@ -141,6 +141,7 @@ def throughput(estate: SimEstate, pid: int | None, total: int, threads: int,
         t.join(cap + 30)
     elapsed = time.perf_counter() - t0
     cpu1 = cpu_seconds(pid) if pid else None
+    lag = admin_call(estate.admin_url, "GET", "/stats")["loop_lag_max_ms"]
     rate = state["done"] / elapsed
     print(f"[2] throughput: {state['done']} getAllClusterInfo (40x5) over 50 controllers, "
           f"{threads} client threads: {elapsed:.2f} s -> {rate:.0f} req/s "
@@ -148,7 +149,7 @@ def throughput(estate: SimEstate, pid: int | None, total: int, threads: int,
     if cpu0 is not None and cpu1 is not None:
         print(f"    simulator CPU {cpu1 - cpu0:.2f} s for {elapsed:.2f} s wall "
               f"({(cpu1 - cpu0) / max(state['done'], 1) * 1000:.2f} ms CPU per request; "
-              "includes logins and TLS handshakes)")
+              f"includes logins and TLS handshakes); worst event-loop lag {lag:.0f} ms")
 
 
 def burst(estate: SimEstate, pid: int | None, latency: float, op_body: dict, label: str,
@@ -186,11 +187,13 @@ def burst(estate: SimEstate, pid: int | None, latency: float, op_body: dict, lab
     for t in pool:
         t.start()
     cpu0 = cpu_seconds(pid) if pid else None
+    admin_call(estate.admin_url, "DELETE", "/stats")
     barrier.wait(30)
     t0 = time.perf_counter()
     for t in pool:
         t.join(60)
     cpu1 = cpu_seconds(pid) if pid else None
+    lag = admin_call(estate.admin_url, "GET", "/stats")["loop_lag_max_ms"]
     estate.set_faults(latency=0.0)
     for s in sessions.values():
         s.close()
@@ -198,6 +201,7 @@ def burst(estate: SimEstate, pid: int | None, latency: float, op_body: dict, lab
     ok = sum(1 for v in statuses.values() if v == 200)
     wall = per[-1] if per else float("nan")
     cpu = f", simulator CPU {(cpu1 - cpu0) * 1000:.0f} ms" if cpu0 is not None and cpu1 else ""
+    cpu += f", worst loop lag {lag:.0f} ms"
     print(f"    {label}: {ok}/{len(ctls)} ok, wall {wall * 1000:.0f} ms "
           f"(first reply {per[0] * 1000:.0f} ms, median {statistics.median(per) * 1000:.0f} ms"
           f"{cpu})")

@@ -14,6 +14,7 @@ Routes (`<c>` = controller index from 0, or its name such as `cmon-01`):
     GET    /controllers/<c>/counters        request counters by (path, operation)
     DELETE /controllers/<c>/counters        reset them
     POST   /controllers/<c>/sessions/expire drop every session of the controller
+    GET    /stats                           worst event-loop lag (ms); DELETE resets it
     GET    /counters                        counters of every controller; DELETE resets all
     PATCH  /faults                          merge settings into every controller (PUT
                                             replaces, DELETE clears)
@@ -96,6 +97,12 @@ class AdminApi:
         srv = self.server
         if parts == ["health"]:
             return _json(200, {"ok": True, "controllers": len(srv.states), "pid": os.getpid()})
+        if parts == ["stats"]:
+            body = {"loop_lag_max_ms": round(srv.loop_lag_max * 1000, 1),
+                    "connections": sum(len(c) for c in srv._conns.values())}
+            if method == "DELETE":
+                srv.loop_lag_max = 0.0
+            return _json(200, body)
         if parts == ["controllers"] and method == "GET":
             return _json(200, {"admin_port": srv.admin_port,
                                "controllers": [self.controller_info(c) for c in srv.states]})
