@@ -313,3 +313,19 @@ def test_backups_v1_layout_is_flat_and_v2_has_metadata(estate, client_for):
     for rec in v1["backup_records"]:
         assert rec["version"] == 1 and "metadata" not in rec
         assert {"id", "cid", "job_id", "status", "method"} <= set(rec)
+
+
+def test_chunked_request_body_is_read(estate):
+    body = b'{"operation":"ping"}'
+    req = (b"POST /v2/info HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+           b"Connection: close\r\n\r\n" + f"{len(body):x}\r\n".encode() + body
+           + b"\r\n0\r\n\r\n")
+    head, _, payload = raw_exchange(estate[0], req).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert json.loads(payload)["request_status"] == "Ok"
+
+
+def test_garbage_request_line_gets_400_and_close(estate):
+    raw = raw_exchange(estate[0], b"NONSENSE\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 400")
+    assert b"Connection: close" in raw
