@@ -220,3 +220,20 @@ def test_estate_wide_faults_and_clear(estate):
     assert all(Client(c).login().json() == {} for c in estate)
     estate.clear_faults()
     assert all(Client(c).login().json()["request_status"] == "Ok" for c in estate)
+
+
+def test_denied_and_missing_clusters_fail_only_their_requests(estate, client_for):
+    ctl = estate[0]
+    client = client_for(ctl)
+    ctl.set_faults(denied_clusters=[1], missing_clusters=[2])
+    denied = client.call("alarm", "getAlarms", cluster_id=1)
+    assert (denied["request_status"], denied["error_string"]) == ("AccessDenied",
+                                                                  "Access denied.")
+    missing = client.call("backup", "getBackups", cluster_id=2)
+    assert (missing["request_status"], missing["error_string"]) == (
+        "ObjectNotFound", "Cluster was not found.")
+    paged = client.call("jobs", "getJobInstances", cluster_ids=[1], limit=32, offset=0)
+    assert paged["request_status"] == "AccessDenied"
+    assert client.call("clusters", "getAllClusterInfo")["request_status"] == "Ok"
+    ctl.clear_faults()
+    assert client.call("alarm", "getAlarms", cluster_id=1)["request_status"] == "Ok"

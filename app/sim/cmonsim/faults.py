@@ -39,6 +39,9 @@ class Faults:
     jitter: float = 0.0  # +/- uniform seconds around `latency`
     status_codes: str = "default"  # JSON status -> HTTP code mapping (reference §1.6)
     hang_max: float = 600.0  # a hung request is closed after this long at the latest
+    # Per-cluster failures for requests naming these cluster ids (cluster_id/cluster_ids):
+    denied_clusters: list[int] | None = None  # AccessDenied (access revoked)
+    missing_clusters: list[int] | None = None  # ObjectNotFound (deleted mid-refresh)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +81,11 @@ class Faults:
         if ttl is not None and (not isinstance(ttl, int | float) or isinstance(ttl, bool)
                                 or ttl < 0):
             raise FaultError("session_ttl must be a non-negative number or null")
+        for name in ("denied_clusters", "missing_clusters"):
+            ids = getattr(self, name)
+            if ids is not None and (not isinstance(ids, list) or not all(
+                    isinstance(i, int) and not isinstance(i, bool) for i in ids)):
+                raise FaultError(f"{name} must be a list of cluster ids or null")
         if not isinstance(self.wrong_credentials, bool):
             raise FaultError("wrong_credentials must be a boolean")
 

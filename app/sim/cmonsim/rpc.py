@@ -8,6 +8,7 @@ cached, so repeated polling costs a dict lookup plus the envelope.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -550,6 +551,9 @@ def _dispatch(ctl: ControllerState, module: str, path: str, body: dict[str, Any]
                      extra={"request_operation": operation,
                             "request_path": [p for p in (raw_path or path).split("/") if p]})
     handler, cacheable = entry
+    blocked = _cluster_fault(ctl, module, body)
+    if blocked is not None:
+        return blocked
     call = Call(ctl, module, path, body, session)
     key = None
     if cacheable:
@@ -567,6 +571,26 @@ def _dispatch(ctl: ControllerState, module: str, path: str, body: dict[str, Any]
         reply.payload = None
         ctl.store(key, reply.fragment)
     return reply
+
+
+CLUSTER_SCOPED = frozenset({"clusters", "alarm", "jobs", "backup", "log", "audit"})
+
+
+def _cluster_fault(ctl: ControllerState, module: str, body: dict[str, Any]) -> Reply | None:
+    """AccessDenied / ObjectNotFound for requests naming a denied or missing cluster."""
+    faults = ctl.faults
+    if module not in CLUSTER_SCOPED or not (faults.denied_clusters or faults.missing_clusters):
+        return None
+    ids = body.get("cluster_ids")
+    named: set[int] = set()
+    for value in [body.get("cluster_id"), *(ids if isinstance(ids, list) else [])]:
+        with contextlib.suppress(TypeError, ValueError):
+            named.add(int(value))
+    if named & set(faults.missing_clusters or ()):
+        return Reply("ObjectNotFound", CLUSTER_NOT_FOUND)
+    if named & set(faults.denied_clusters or ()):
+        return Reply("AccessDenied", "Access denied.")
+    return None
 
 
 def warm(ctl: ControllerState, requests: Iterable[tuple[str, dict[str, Any]]]) -> None:
