@@ -140,7 +140,7 @@ async def serve(options: SimOptions, ready_json: bool) -> None:
     from .server import build_server
 
     loop = asyncio.get_running_loop()
-    server = await loop.run_in_executor(None, build_server, options)
+    server = await loop.run_in_executor(None, build_server, options, True)
     await server.start()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

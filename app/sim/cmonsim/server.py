@@ -266,8 +266,12 @@ class SimServer:
             self._untrack(-2, writer, task)
 
 
-def build_server(options: SimOptions) -> SimServer:
-    """Generate the estate and prepare (not start) a server for it."""
+def build_server(options: SimOptions, freeze_gc: bool = False) -> SimServer:
+    """Generate the estate and prepare (not start) a server for it.
+
+    freeze_gc: only for a process that exists to run this server (the CLI): frozen
+    objects are never collected, so a test process starting many estates would leak.
+    """
     spec = options.estate_spec()
     prefix = options.normalised_prefix()
     states = []
@@ -284,11 +288,12 @@ def build_server(options: SimOptions) -> SimServer:
     names.discard("0.0.0.0")  # noqa: S104 - not a certificate name
     names.discard("::")
     ctx = server_context(sorted(names), options.cert_file, options.key_file)
-    # The estate is hundreds of thousands of long-lived dicts; a full collection over
-    # them stalls the event loop for ~0.5 s at 50x40x5. Freezing moves them out of
-    # the collector's sight (they are never garbage anyway).
-    gc.collect()
-    gc.freeze()
+    if freeze_gc:
+        # The estate is hundreds of thousands of long-lived dicts; a full collection
+        # over them stalls the event loop for ~0.5 s at 50x40x5. Freezing moves them
+        # out of the collector's sight (they live as long as the process).
+        gc.collect()
+        gc.freeze()
     return SimServer(options, states, ctx)
 
 
