@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
-import labctl  # noqa: E402  (stdlib only)
+import labctl  # stdlib only; found through the sys.path entry above
 
 
 def script_inventory(tree: dict) -> dict:
