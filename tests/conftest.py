@@ -16,11 +16,10 @@ import pytest
 import requests
 import urllib3
 import yaml
-from falcon import testing
-
 from ccmgr.app import create_app
 from ccmgr.bootstrap import bootstrap
 from ccmgr.runtime import Services
+from falcon import testing
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 REPO = Path(__file__).resolve().parents[1]
@@ -87,9 +86,15 @@ class Daemon:
     def admin_password(self) -> str:
         return (self.basedir / "initial-admin-password").read_text().strip()
 
+    @property
+    def ca(self) -> str:
+        """The daemon's own self-signed certificate, trusted as its CA: real verification."""
+        return str(self.basedir / "server.crt")
+
     def session(self) -> requests.Session:
         s = requests.Session()
-        s.verify = False
+        s.trust_env = False  # REQUESTS_CA_BUNDLE would silently replace ``verify``
+        s.verify = self.ca
         return s
 
 
@@ -111,9 +116,10 @@ def start_daemon(basedir: Path, *, env: dict | None = None, timeout: float = 30)
             raise RuntimeError(f"ccmgr exited with {process.returncode}: "
                                f"{(basedir / 'daemon.out').read_text()[-2000:]}")
         try:
-            if requests.get(f"{daemon.url}/health", verify=False, timeout=1).status_code == 200:
+            if requests.get(f"{daemon.url}/health", verify=daemon.ca,
+                            timeout=1).status_code == 200:
                 return daemon
-        except requests.RequestException:
+        except (requests.RequestException, OSError):  # not listening, or no certificate yet
             time.sleep(0.1)
     stop_daemon(daemon)
     raise RuntimeError("ccmgr did not answer /health in time")

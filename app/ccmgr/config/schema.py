@@ -7,7 +7,6 @@ cmon-proxy file round-trips. Every problem names its key (``instances[2].url``).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import ipaddress
 import json
@@ -256,7 +255,7 @@ def parse_config(path: str, raw: Any) -> Config:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(path, f"the top level must be a mapping, got {_describe(raw)}")
-    doc = copy.deepcopy(raw)
+    doc = dict(raw)  # top level only: every nested value below is rebuilt or copied
     doc["fetch_jobs_hours"] = _int_key(path, raw, "fetch_jobs_hours", DEFAULT_FETCH_JOBS_HOURS)
     doc["fetch_backups_days"] = _int_key(path, raw, "fetch_backups_days",
                                          DEFAULT_FETCH_BACKUPS_DAYS)

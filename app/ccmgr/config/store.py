@@ -9,7 +9,7 @@ half a file. An invalid file is never replaced: readers keep the last good confi
 
 from __future__ import annotations
 
-import copy
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -22,18 +22,26 @@ from ccmgr.errors import ConfigError
 from ccmgr.fsutil import atomic_write, file_signature, locked, remove_stale_temps
 
 T = TypeVar("T")
-RACY_NS = 50_000_000
+# libyaml's C loader and dumper are about four times faster than the pure-Python ones.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+RACY_NS = 20_000_000  # several timer ticks at HZ=250
 
 
 def _load_yaml(path: str, text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(path, f"YAML syntax error: {exc.problem}", line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(path, f"YAML error: {exc}") from None
+
+
+def _copy(doc: dict) -> dict:
+    """A deep copy of plain YAML data; pickle round-trips it about four times faster."""
+    return pickle.loads(pickle.dumps(doc))  # noqa: S301 - our own data, never untrusted
 
 
 def read_config(path: str) -> Config:
@@ -51,8 +59,8 @@ def read_config(path: str) -> Config:
 
 
 def dump_config(doc: dict) -> bytes:
-    return yaml.safe_dump(ordered_for_write(doc), sort_keys=False, default_flow_style=False,
-                          allow_unicode=True).encode()
+    return yaml.dump(ordered_for_write(doc), Dumper=_Dumper, sort_keys=False,
+                     default_flow_style=False, allow_unicode=True).encode()
 
 
 class ConfigStore:
@@ -86,14 +94,24 @@ class ConfigStore:
                     raise
                 self._signature = signature
                 return self._cached
-            self.last_error = None
-            self._cached, self._signature = config, signature
-            # A file changed again within the timestamp granularity could keep the same
-            # signature (inode numbers are reused): trust the cache only once it is older.
-            self._racy = signature is not None and time.time_ns() - signature[2] < RACY_NS
+            self._set_cache(config, signature)
         for listener in self.listeners:
             listener(config)
         return config
+
+    def _set_cache(self, config: Config, signature: tuple | None) -> None:
+        self.last_error = None
+        self._cached, self._signature = config, signature
+        # A file changed again within the timestamp granularity could keep the same
+        # signature (inode numbers are reused): trust the cache only once it is older.
+        self._racy = signature is not None and time.time_ns() - signature[2] < RACY_NS
+
+    def _remember(self, config: Config) -> None:
+        """What we just wrote is the current config: no need to read it back."""
+        with self._mutex:
+            self._set_cache(config, file_signature(self.path))
+        for listener in self.listeners:
+            listener(config)
 
     def reload(self) -> Config:
         """Force a re-read (the /proxy/admin/reload endpoint); raises if the file is invalid."""
@@ -115,7 +133,7 @@ class ConfigStore:
         with locked(self.lock_path):
             remove_stale_temps(self.path)
             before = read_config(self.path)  # raises on an invalid file: never overwrite it
-            doc = copy.deepcopy(before.doc)
+            doc = _copy(before.doc)
             result = mutate(doc)
             if doc == before.doc and not force:
                 return result
@@ -123,7 +141,7 @@ class ConfigStore:
                 doc["generation"] = before.generation + 1
             after = parse_config(self.path, doc)
             atomic_write(self.path, dump_config(after.doc))
-        self.current()
+            self._remember(after)
         return result
 
     def write_doc(self, doc: dict) -> Config:
@@ -131,4 +149,5 @@ class ConfigStore:
         with locked(self.lock_path):
             config = parse_config(self.path, doc)
             atomic_write(self.path, dump_config(config.doc))
-        return self.current()
+            self._remember(config)
+        return config
