@@ -5,12 +5,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import start_daemon, stop_daemon, write_config
-
 from ccmgr.passwords import hash_password
+from conftest import start_daemon, stop_daemon, write_config
 
 API_USERS = 500          # each gets exactly one profile write through the API
 CLI_CONTROLLERS = 500    # each is one `ccmgradm addcontroller`
@@ -80,7 +80,7 @@ def test_1000_mixed_writes_from_4_processes_are_all_kept(basedir):
     daemon = start_daemon(basedir)
     try:
         config_path = str(basedir / "ccmgr.yaml")
-        generation_before = yaml.safe_load(open(config_path)).get("generation", 0)
+        generation_before = yaml.safe_load(Path(config_path).read_text()).get("generation", 0)
         stop_file = basedir.parent / "stop-reader"
         reader = subprocess.Popen([sys.executable, "-c", READER, config_path, "300",
                                    str(stop_file)], stdout=subprocess.PIPE,
@@ -103,7 +103,7 @@ def test_1000_mixed_writes_from_4_processes_are_all_kept(basedir):
         assert bad == 0, err[-2000:]
         assert reads > 100  # the reader really looked while the writers wrote
 
-        doc = yaml.safe_load(open(config_path))
+        doc = yaml.safe_load(Path(config_path).read_text())
         urls = {i["url"] for i in doc["instances"]}
         assert urls == {f"cmon{i}.lab:9501" for i in range(CLI_CONTROLLERS)}
         emails = {u["username"]: u.get("email") for u in doc["users"]}

@@ -6,9 +6,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import yaml
-
 from ccmgr.config import ConfigStore
 
 WRITER = textwrap.dedent("""
@@ -38,7 +38,7 @@ def test_kill_9_never_leaves_a_torn_or_lost_file(basedir):
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait(timeout=10)
         kills += 1
-        doc = yaml.safe_load(open(path))
+        doc = yaml.safe_load(Path(path).read_text())
         generation = doc["generation"]
         names = {i["name"] for i in doc["instances"]}
         # The file is whole, and its content is exactly the write of its generation.
