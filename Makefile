@@ -39,6 +39,13 @@ demo: venv
 demo-stop:
 	@bash tools/demo.sh stop
 
+# Packages: the wheel and sdist, and the .deb with a bundled virtual environment.
+wheel: venv
+	bash packaging/build-wheel.sh
+
+deb: venv
+	bash packaging/build-deb.sh
+
 # The multi-host lab (systemd-nspawn hosts on a private bridge); needs root.
 lab-up: venv
 	$(PY) lab/labctl.py up
