@@ -351,6 +351,21 @@ def stop_pids(pids: dict[int, str], timeout: float = STOP_TIMEOUT) -> None:
                 os.kill(pid, sig)
 
 
+def remove_nspawn_runtime(paths: Paths, names: list[str]) -> None:
+    """What a killed nspawn leaves in /run/systemd/nspawn for our (stopped) hosts: the lock
+    on each root (locks/inode-<dev>:<ino>) and propagate/<name>; then the dirs if empty."""
+    run_dir = Path("/run/systemd/nspawn")
+    for name in names:
+        with contextlib.suppress(OSError):
+            st = paths.root(name).stat()
+            (run_dir / f"locks/inode-{st.st_dev}:{st.st_ino}").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (run_dir / "propagate" / name).rmdir()
+    for empty in ("propagate", "locks", ""):
+        with contextlib.suppress(OSError):
+            (run_dir / empty).rmdir()
+
+
 def mounts_under(path: Path) -> list[str]:
     prefix = str(path).rstrip("/")
     found = []
@@ -462,6 +477,31 @@ def _enter_cgroups(groups: list[Path]) -> None:
         (group / "cgroup.procs").write_text(str(os.getpid()))
 
 
+def cgroup_tasks(name: str | None = None) -> set[int]:
+    """Live processes in the lab's (or one host's) cgroups: a host's systemd and services."""
+    pids: set[int] = set()
+    for top in [h / "ccmgr-lab" for h in cgroup_hierarchies()]:
+        base = top / name if name else top
+        for procs in base.rglob("cgroup.procs") if base.is_dir() else ():
+            with contextlib.suppress(OSError, ValueError):
+                pids |= {int(p) for p in procs.read_text().split()}
+    return {p for p in pids if _alive(p)}
+
+
+def kill_cgroup_tasks(name: str | None = None, timeout: float = 15.0) -> None:
+    """SIGKILL what is left in our cgroups once nspawn is gone. A SIGKILLed nspawn leaves
+    its host's systemd and services running; killing that init ends its PID namespace."""
+    deadline = time.monotonic() + timeout
+    while pids := cgroup_tasks(name):
+        if time.monotonic() > deadline:
+            raise LabError(f"processes left in the lab's cgroups: {sorted(pids)}")
+        say(f"killing {len(pids)} leftover host processes" + (f" of {name}" if name else ""))
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+
+
 def remove_cgroups(name: str | None = None) -> None:
     """rmdir the lab's (or one host's) cgroups, deepest first; they hold no tasks by now."""
     for top in [h / "ccmgr-lab" for h in cgroup_hierarchies()]:
@@ -499,7 +539,9 @@ def destroy_host(paths: Paths, name: str) -> None:
     pids = {p: n for p, n in nspawn_pids(paths).items() if n == name}
     if pids:
         stop_pids(pids)
+    kill_cgroup_tasks(name)
     remove_cgroups(name)
+    remove_nspawn_runtime(paths, [name])
     hdir = paths.hosts_dir / name
     cleanup_mounts(hdir)
     shutil.rmtree(hdir, ignore_errors=True)
@@ -693,13 +735,16 @@ def down(paths: Paths) -> int:
         pids = nspawn_pids(paths)
         if pids:
             stop_pids(pids)
+        kill_cgroup_tasks()  # hosts whose nspawn was killed keep running otherwise
         remove_cgroups()
+        names = {h.name for h in load_hosts(paths)} | {d.name for d in paths.hosts_dir.glob("*")}
         for link in lab_links():
             say(f"deleting link {link}")
             run("ip", "link", "del", link, check=False)
-        for name in [h.name for h in load_hosts(paths)]:
+        for name in names:
             if link_exists(f"vb-{name}"):
                 run("ip", "link", "del", f"vb-{name}", check=False)
+        remove_nspawn_runtime(paths, sorted(names))
         for area in (paths.state, *paths.cache.glob("base-*.partial")):
             if mounts_under(area):
                 say(f"unmounting under {area}")
@@ -711,9 +756,6 @@ def down(paths: Paths) -> int:
         if paths.state.exists():
             say(f"removing {paths.state}")
             shutil.rmtree(paths.state)
-        for empty in ("propagate", "locks", ""):  # nspawn's runtime dirs, if it left them empty
-            with contextlib.suppress(OSError):
-                Path("/run/systemd/nspawn", empty).rmdir()
         say("lab down")
     return 0
 

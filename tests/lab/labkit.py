@@ -130,6 +130,8 @@ def lab_leftovers(paths: labctl.Paths) -> list[str]:
               if link.name == labctl.BRIDGE or link.name.startswith("vb-")]
     found += [f"mount {m}" for m in labctl.mounts_under(paths.state)]
     found += [f"cgroup {g}" for g in labctl.cgroup_hierarchies() if (g / "ccmgr-lab").exists()]
+    found += [f"host process {pid}" for pid in labctl.cgroup_tasks()]
+    found += [f"nspawn runtime {p}" for p in Path("/run/systemd/nspawn").glob("*/*")]
     if paths.state.exists():
         found.append(f"state dir {paths.state}")
     found += [f"partial image {p}" for p in paths.cache.glob("base-*.partial")]

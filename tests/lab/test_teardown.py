@@ -5,6 +5,7 @@ These take the lab down, so they run after every other lab test (lab_teardown).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -44,6 +45,15 @@ def test_down_after_an_interrupted_up_leaves_nothing(lab):
     proc.wait(timeout=30)
     assert any("booting" in line for line in seen), "".join(seen)
     assert lab_leftovers(lab.paths), "the interrupted up left nothing to clean?"
+    lab.down()
+    assert lab_leftovers(lab.paths) == []
+
+
+def test_down_after_a_killed_nspawn_leaves_nothing(lab):
+    # A crashed (SIGKILLed) nspawn leaves its host's systemd and services running.
+    lab.up()
+    pid = int(lab.paths.pidfile("ccm1").read_text())
+    os.kill(pid, signal.SIGKILL)
     lab.down()
     assert lab_leftovers(lab.paths) == []
 
