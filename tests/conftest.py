@@ -110,18 +110,26 @@ def start_daemon(basedir: Path, *, env: dict | None = None, timeout: float = 30)
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                env={**os.environ, **(env or {})}, start_new_session=True)
     daemon = Daemon(basedir, port, process)
+    try:
+        _wait_healthy(daemon, timeout)
+    except BaseException:
+        stop_daemon(daemon)  # never leave a daemon behind, whatever went wrong
+        raise
+    return daemon
+
+
+def _wait_healthy(daemon: Daemon, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"ccmgr exited with {process.returncode}: "
-                               f"{(basedir / 'daemon.out').read_text()[-2000:]}")
+        if daemon.process.poll() is not None:
+            raise RuntimeError(f"ccmgr exited with {daemon.process.returncode}: "
+                               f"{(daemon.basedir / 'daemon.out').read_text()[-2000:]}")
         try:
             if requests.get(f"{daemon.url}/health", verify=daemon.ca,
                             timeout=1).status_code == 200:
-                return daemon
+                return
         except (requests.RequestException, OSError):  # not listening, or no certificate yet
             time.sleep(0.1)
-    stop_daemon(daemon)
     raise RuntimeError("ccmgr did not answer /health in time")
 
 
