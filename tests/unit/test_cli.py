@@ -1,3 +1,4 @@
+import json
 import stat
 
 import pytest
@@ -126,3 +127,51 @@ def test_invalid_config_is_refused_with_its_line_and_kept(cli, basedir, capsys):
 def test_missing_basedir_is_a_clear_error(cli, tmp_path, capsys):
     assert cli("--basedir", str(tmp_path / "nope"), "listcontrollers") == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_node_set_changes_only_local_keys_and_reports_idempotently(cli, basedir, capsys):
+    assert cli("node", "set", "node_name=ccm1", "role=secondary", "trusted_proxies=10.0.0.1",
+               'peers=[{"name": "ccm2", "address": "10.0.0.12"}]') == 0
+    assert capsys.readouterr().out.strip() == "changed"
+    doc = config(basedir)
+    assert doc["node_name"] == "ccm1" and doc["role"] == "secondary"
+    assert doc["trusted_proxies"] == ["10.0.0.1"] and doc["peers"][0]["name"] == "ccm2"
+    assert doc.get("generation", 0) == 0  # node-local: the shared generation is untouched
+    assert cli("node", "set", "node_name=ccm1", "--json") == 0
+    assert capsys.readouterr().out.strip() == '{"changed": false}'
+    assert cli("node", "set", "--initial", "role=primary") == 0
+    assert config(basedir)["role"] == "secondary"
+
+
+@pytest.mark.parametrize("assignment", ["users=x", "port=0", "port=http", "role=leader",
+                                        "peers=notjson", "novalue"])
+def test_node_set_refuses_bad_assignments(cli, assignment, capsys):
+    assert cli("node", "set", assignment) == 1
+    assert capsys.readouterr().err.splitlines()[-1].startswith("ccmgradm: error: ")
+
+
+def test_seed_is_idempotent_and_updates_what_differs(cli, basedir, capsys):
+    document = json.dumps({
+        "users": [{"username": "ops", "password": "pw1", "email": "o@example.com"}],
+        "controllers": [{"url": "10.0.0.20:9501", "name": "c1", "username": "u",
+                         "password": "p"}]})
+    assert cli("seed", stdin=document) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["changed"] and first["users_added"] == ["ops"]
+    assert cli("seed", stdin=document) == 0
+    assert json.loads(capsys.readouterr().out)["changed"] is False
+    changed = document.replace("pw1", "pw2").replace('"c1"', '"c2"')
+    assert cli("seed", stdin=changed) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["users_updated"] == ["ops"]
+    assert report["controllers_updated"] == ["10.0.0.20:9501"]
+    doc = config(basedir)
+    assert verify_password("pw2", doc["users"][0]["passwordhash"])
+    assert doc["instances"][0]["name"] == "c2"
+
+
+@pytest.mark.parametrize("stdin", ["not json", "[]", '{"hosts": []}', '{"users": [{"x": 1}]}',
+                                   '{"controllers": [{"url": "a:1"}]}'])
+def test_seed_refuses_bad_documents_and_changes_nothing(cli, basedir, capsys, stdin):
+    assert cli("seed", stdin=stdin) == 1
+    assert not (basedir / "ccmgr.yaml").exists()

@@ -6,13 +6,13 @@ import argparse
 import logging
 import sys
 
-from ccmgr.cli import controllers, init, users
+from ccmgr.cli import controllers, init, node, seed, users
 from ccmgr.cli.common import BANNER, CommandError
 from ccmgr.cli.status import FAILED, SUCCESS, USAGE
 from ccmgr.errors import ConfigError
 from ccmgr.runtime import BASEDIR_ENV, basedir_from
 
-GROUPS = (users, controllers, init)
+GROUPS = (users, controllers, init, node, seed)
 log = logging.getLogger("ccmgr.cli")
 
 

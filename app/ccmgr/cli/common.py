@@ -22,8 +22,8 @@ class CommandError(Exception):
     """An operation failed; the message is printed as one line and the exit code is 1."""
 
 
-def say(message: str) -> None:
-    print(message, flush=True)
+def say(message: str, *, to_stderr: bool = False) -> None:
+    print(message, file=sys.stderr if to_stderr else sys.stdout, flush=True)
 
 
 def open_services(args: argparse.Namespace) -> Services:
@@ -59,11 +59,15 @@ def read_secret(args: argparse.Namespace, positional: str | None, what: str = "P
     return first
 
 
-def reload_daemon(services: Services, config: Config) -> None:
+def reload_daemon(services: Services, config: Config, *, to_stderr: bool = False) -> None:
     """Ask the local daemon to re-read the config now, and say what happened.
 
-    The daemon also notices the changed file by itself; this confirms it.
+    The daemon also notices the changed file by itself; this confirms it. Commands whose
+    stdout is data (``--json``) send these messages to stderr.
     """
+    def say(message: str) -> None:
+        print(message, file=sys.stderr if to_stderr else sys.stdout, flush=True)
+
     import requests  # only commands that changed something pay for the import
     import urllib3
 
