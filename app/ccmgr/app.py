@@ -13,9 +13,10 @@ import falcon
 
 from ccmgr import logsetup
 from ccmgr.bootstrap import bootstrap
+from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError
 from ccmgr.middleware import NodeHeaders, SessionGate
-from ccmgr.resources import admin, auth, health, static
+from ccmgr.resources import admin, aggregates, auth, controllers, health, openapi, static
 from ccmgr.runtime import Services, basedir_from
 
 log = logging.getLogger("ccmgr.app")
@@ -46,7 +47,15 @@ def _render_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception
     resp.media = {"type": "UnknownError", "message": "internal error; see the ccmgr log"}
 
 
-def create_app(services: Services, *, external_login: Any = None) -> falcon.App:
+def create_app(services: Services, *, external_login: Any = None,
+               collectors: Collectors | None = None) -> falcon.App:
+    """Wire the app. ``collectors`` (controller data) is built here unless a test injects
+    one; LDAP forwarding (``external_login``) defaults to the collectors' LDAP login."""
+    collectors = collectors or Collectors()
+    if external_login is None:
+        def external_login(username: str, password: str) -> dict | None:
+            return collectors.ldap_login(services.store.current(), username, password)
+
     app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services)])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
@@ -60,6 +69,14 @@ def create_app(services: Services, *, external_login: Any = None) -> falcon.App:
     app.add_route("/proxy/auth/update", auth.UpdateProfile(services))
     app.add_route("/proxy/auth/setpassword", auth.SetPassword(services))
     app.add_route("/proxy/admin/reload", admin.Reload(services))
+    app.add_route("/proxy/controllers/status", controllers.Status(collectors))
+    app.add_route("/proxy/controllers/test", controllers.Test(services, collectors))
+    app.add_route("/proxy/controllers/add", controllers.Add(services, collectors))
+    app.add_route("/proxy/controllers/update", controllers.Update(services, collectors))
+    app.add_route("/proxy/controllers/remove", controllers.Remove(services))
+    for path, endpoint in aggregates.ENDPOINTS.items():
+        app.add_route(path, aggregates.Aggregate(collectors, endpoint))
+    app.add_route("/openapi.json", openapi.OpenAPI())
     app.add_sink(static.Static(), "/")
     return app
 

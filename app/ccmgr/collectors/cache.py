@@ -1,0 +1,127 @@
+"""Per-(identity, controller, kind) cache with TTL, single flight and stale-while-revalidate.
+
+* fresh (younger than the TTL): served as is;
+* stale but present: served at once, one background refresh is started;
+* missing, or ``force``: the caller waits for the refresh until its deadline;
+* a refresh already running is joined, never duplicated (single flight), so N requests
+  against a cold cache cause exactly one fetch per controller and kind.
+
+A failed refresh keeps the last good data (reported with its age) and records the error;
+failures are retried after ``error_ttl``, so a dead controller is not hammered.
+The daemon runs one worker process, so this in-process cache is exact.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+from concurrent.futures import Executor, Future, wait
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ccmgr.collectors.errors import BadReply, CmonError, Timeout
+
+log = logging.getLogger("ccmgr.collectors")
+
+
+@dataclass(frozen=True)
+class Entry:
+    data: Any = None                   # last good payload; None = never fetched
+    fetched: datetime | None = None    # wall time of that payload
+    fetched_at: float = 0.0            # monotonic time of that payload
+    error: CmonError | None = None     # error of the latest attempt, None if it worked
+    attempted_at: float = 0.0          # monotonic time of the latest attempt
+
+    def age(self, now: float) -> float | None:
+        return None if self.data is None else max(0.0, now - self.fetched_at)
+
+
+class Cache:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], datetime] = lambda: datetime.now().astimezone()) -> None:
+        self.clock = clock
+        self.wall = wall
+        self._entries: dict[Hashable, Entry] = {}
+        self._flights: dict[Hashable, Future] = {}
+        self._lock = threading.Lock()
+        self.fetches = 0  # completed fetch attempts (tests and stats)
+
+    def _fresh(self, entry: Entry, ttl: float, error_ttl: float, now: float) -> bool:
+        if entry.attempted_at == 0.0:
+            return False
+        limit = error_ttl if entry.error is not None else ttl
+        return now - entry.attempted_at < limit
+
+    def start(self, key: Hashable, fetch: Callable[[], Any], executor: Executor, *,
+              ttl: float, error_ttl: float, force: bool = False) -> tuple[Entry, Future | None]:
+        """The current entry and, if the caller should wait, the refresh to wait for."""
+        now = self.clock()
+        with self._lock:
+            entry = self._entries.get(key, Entry())
+            flight = self._flights.get(key)
+            if not force and self._fresh(entry, ttl, error_ttl, now):
+                return entry, None
+            if flight is None:
+                flight = executor.submit(self._run, key, fetch)
+                self._flights[key] = flight
+            # Stale data is served at once while the refresh runs; cold or forced waits.
+            must_wait = force or entry.attempted_at == 0.0
+            return entry, (flight if must_wait else None)
+
+    def _run(self, key: Hashable, fetch: Callable[[], Any]) -> Entry:
+        try:
+            data, error = fetch(), None
+        except CmonError as exc:
+            data, error = None, exc
+        except Exception as exc:  # a bug or an odd reply must not kill the flight
+            log.exception("fetch %r failed unexpectedly", key)
+            data, error = None, BadReply(f"unexpected reply handling error: {exc}")
+        now = self.clock()
+        with self._lock:
+            old = self._entries.get(key, Entry())
+            if error is None:
+                entry = Entry(data, self.wall(), now, None, now)
+            else:
+                entry = replace(old, error=error, attempted_at=now)
+            if self._flights.get(key) is not None:
+                self._entries[key] = entry
+                self._flights.pop(key, None)
+            self.fetches += 1
+        return entry
+
+    def get(self, key: Hashable) -> Entry:
+        with self._lock:
+            return self._entries.get(key, Entry())
+
+    def drop(self, match: Callable[[Hashable], bool]) -> None:
+        """Forget entries (and orphan running flights) whose key matches."""
+        with self._lock:
+            for key in [k for k in self._entries if match(k)]:
+                del self._entries[key]
+            for key in [k for k in self._flights if match(k)]:
+                del self._flights[key]
+
+    def keys(self) -> list[Hashable]:
+        with self._lock:
+            return list(self._entries) + [k for k in self._flights if k not in self._entries]
+
+
+def settle(pending: dict[Hashable, tuple[Entry, Future | None]], deadline: float,
+           clock: Callable[[], float] = time.monotonic) -> dict[Hashable, Entry]:
+    """Wait for the refreshes callers must wait for, but never past ``deadline``."""
+    futures = [f for _, f in pending.values() if f is not None]
+    if futures:
+        wait(futures, timeout=max(0.0, deadline - clock()))
+    out = {}
+    for key, (entry, future) in pending.items():
+        if future is None:
+            out[key] = entry
+        elif future.done():
+            out[key] = future.result()
+        else:
+            waited = Timeout("no reply within the timeout; still trying in the background")
+            out[key] = replace(entry, error=entry.error or waited)
+    return out

@@ -1,0 +1,209 @@
+"""A cmon RPC v2 client for one controller and one identity (cmon-proxy spec §5.1-§5.3).
+
+Every call is a POST of a JSON object to ``https://<url>[/prefix]/v2/<module>``. The
+``cmon-sid`` cookie is kept here (never in a cookie jar) and replaced whenever a reply
+sets a new one. A call without a session logs in first; HTTP 401/403 triggers exactly one
+re-login and one retry. Every failure is raised as a ``collectors.errors`` type.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import requests
+from ccmgr.collectors.errors import (
+    AuthFailed,
+    BadReply,
+    CmonError,
+    ConnectFailed,
+    Timeout,
+    TLSFailed,
+    controller_error,
+)
+from ccmgr.http import HttpPool
+
+CONNECT_TIMEOUT = 3.0  # cmon-proxy's dial timeout
+MIN_READ_TIMEOUT = 0.05
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str = ""
+    password: str = ""
+    ldap_only: bool = False
+    missing_reason: str = "no password or keyfile is defined"
+
+
+def base_url(url: str) -> str:
+    """``host:port[/prefix]`` → ``https://host:port[/prefix]`` without trailing slashes."""
+    url = url.strip()
+    if not url.startswith("https://"):
+        url = "https://" + url
+    return url.rstrip("/")
+
+
+def _sid_from(response: requests.Response) -> str | None:
+    for header in response.raw.headers.getlist("Set-Cookie") if response.raw else []:
+        try:
+            cookie = SimpleCookie()
+            cookie.load(header)
+        except CookieError:
+            continue
+        if "cmon-sid" in cookie:
+            return cookie["cmon-sid"].value
+    return None
+
+
+def _version_from(server: str) -> str:
+    """``cmon/1.8.2`` → ``1.8.2`` (quotes and blanks trimmed)."""
+    value = server.strip().strip('"').strip()
+    return value.split("/", 1)[1].strip() if "/" in value else value
+
+
+class CmonClient:
+    """Thread-safe: several data kinds of one controller may be fetched at once."""
+
+    def __init__(self, http: HttpPool, url: str, credentials: Credentials, *,
+                 ca_file: str = "", timeout: float = 30.0) -> None:
+        self.http = http
+        self.url = url
+        self.base = base_url(url)
+        self.credentials = credentials
+        self.ca_file = ca_file
+        self.timeout = timeout
+        self.sid = ""
+        self.controller_id = ""
+        self.version = ""
+        self.last_status = ""  # request_status of the last reply (auth classification)
+        self.user: dict = {}
+        self._auth_lock = threading.Lock()
+
+    # -- transport -----------------------------------------------------------------------
+    def _post(self, module: str, body: dict, deadline: float | None,
+              sid: str) -> requests.Response:
+        remaining = self.timeout if deadline is None else deadline - time.monotonic()
+        if remaining <= 0:
+            raise Timeout(f"no reply from {self.base} within {self.timeout:g}s")
+        read = max(MIN_READ_TIMEOUT, remaining)
+        headers = {"Content-Type": "application/json"}
+        if sid:
+            headers["Cookie"] = f"cmon-sid={sid}"
+        url = f"{self.base}/v2/{module}"
+        try:
+            session = self.http.session(self.base, self.ca_file)
+            return session.post(url, data=json.dumps(body), headers=headers,
+                                timeout=(min(CONNECT_TIMEOUT, read), read))
+        except requests.exceptions.SSLError as exc:
+            raise TLSFailed(f'Post "{url}": TLS failure: {_reason(exc)}') from None
+        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
+            raise Timeout(f'Post "{url}": no reply within {read:.3g}s (timeout)') from None
+        except requests.exceptions.ConnectionError as exc:
+            raise ConnectFailed(f'Post "{url}": {_reason(exc)}') from None
+        except requests.exceptions.RequestException as exc:
+            raise BadReply(f'Post "{url}": {_reason(exc)}') from None
+        except OSError as exc:  # e.g. an unreadable ca_file
+            raise TLSFailed(f"cannot use ca_file {self.ca_file!r}: {exc}") from None
+
+    def _decode(self, module: str, response: requests.Response) -> dict:
+        sid = _sid_from(response)
+        if sid:
+            self.sid = sid
+        try:
+            reply = response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type")
+            raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}, "
+                           f"not a JSON reply ({kind}, {len(response.content)} bytes)") from None
+        if not isinstance(reply, dict) or "request_status" not in reply:
+            raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}, "
+                           "reply without request_status")
+        self.last_status = str(reply.get("request_status"))
+        if reply.get("controller_id"):
+            self.controller_id = str(reply["controller_id"])
+        return reply
+
+    # -- authentication --------------------------------------------------------------------
+    def authenticate(self, deadline: float | None = None, *, stale_sid: str = "") -> dict:
+        """Log in; with ``stale_sid``, only if nobody replaced that session meanwhile."""
+        with self._auth_lock:
+            if stale_sid != self.sid and self.sid:
+                return {}
+            creds = self.credentials
+            if not creds.username or not creds.password:
+                self.last_status = "AuthRequired"
+                raise AuthFailed("AuthRequired", creds.missing_reason)
+            body: dict[str, Any] = {"operation": "authenticateWithPassword",
+                                    "user_name": creds.username, "password": creds.password}
+            if creds.ldap_only:
+                body["ldap_only"] = True
+            self.sid = ""
+            response = self._post("auth", body, deadline, "")
+            server = response.headers.get("Server", "")
+            if server:
+                self.version = _version_from(server)
+            reply = self._decode("auth", response)
+            if reply.get("request_status") != "Ok":
+                self.sid = ""
+                raise controller_error(str(reply.get("request_status")),
+                                       str(reply.get("error_string", "")))
+            if response.status_code >= 400:
+                raise BadReply(f"{self.base}/v2/auth: HTTP {response.status_code}")
+            if not self.sid:
+                raise BadReply(f"{self.base}/v2/auth: login reply without a cmon-sid cookie")
+            self.user = reply.get("user") if isinstance(reply.get("user"), dict) else {}
+            return reply
+
+    # -- calls -----------------------------------------------------------------------------
+    def call(self, module: str, body: dict, deadline: float | None = None) -> dict:
+        """One RPC; returns the reply of a ``request_status: Ok`` answer, raises otherwise."""
+        if not self.sid:
+            self.authenticate(deadline)
+        sid = self.sid
+        response = self._post(module, body, deadline, sid)
+        if response.status_code in (401, 403):
+            self.authenticate(deadline, stale_sid=sid)
+            response = self._post(module, body, deadline, self.sid)
+        reply = self._decode(module, response)
+        status = str(reply.get("request_status"))
+        if status != "Ok":
+            raise controller_error(status, str(reply.get("error_string", "")))
+        if response.status_code >= 400:
+            raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}")
+        return reply
+
+    def ping(self, deadline: float | None = None) -> dict:
+        reply = self.call("clusters", {"operation": "ping", "cluster_id": 0}, deadline)
+        if reply.get("package_version"):
+            self.version = str(reply["package_version"])
+        return reply
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause, without urllib3's pool/object noise."""
+    inner: BaseException = exc
+    seen = set()
+    while True:
+        nxt = inner.__cause__ or inner.__context__
+        if isinstance(inner.args[0] if inner.args else None, BaseException):
+            nxt = inner.args[0]
+        reason = getattr(inner, "reason", None)
+        if isinstance(reason, BaseException):
+            nxt = reason
+        if nxt is None or id(nxt) in seen:
+            break
+        seen.add(id(inner))
+        inner = nxt
+    text = str(inner) or type(inner).__name__
+    if "Connection refused" in text:
+        return "connect: connection refused"
+    if "reset by peer" in text:
+        return "read: connection reset by peer"
+    return text
+
+
+__all__ = ["CmonClient", "CmonError", "Credentials", "base_url"]

@@ -1,0 +1,213 @@
+"""/proxy/controllers/{status,test,add,update,remove} (cmon-proxy spec §2.6, §4.6).
+
+Changes go through the config store (locked read-modify-write). Passwords are never in a
+reply: status objects do not carry them. LDAP sessions may not change controllers (403).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import falcon
+
+from ccmgr import instances
+from ccmgr.collectors.service import Collectors
+from ccmgr.config.schema import INSTANCE_FIELDS
+from ccmgr.errors import CcmgrError, InvalidRequest, NotFound
+from ccmgr.logsetup import audit
+from ccmgr.requests_in import check_fields, read_json
+from ccmgr.resources.common import body_of, who
+from ccmgr.runtime import Services
+from ccmgr.views import listrequest
+from ccmgr.views.controllers import controller_status
+
+DATA_KINDS = ("clusters", "alarms", "jobs", "backups", "logs", "audit")
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _bad_request() -> CcmgrError:
+    return CcmgrError("Invalid request.", status="InvalidRequest")
+
+
+def _duplicate() -> CcmgrError:
+    return CcmgrError("duplicated URL", status="TryAgain")
+
+
+def _refuse_ldap(req: falcon.Request, verb: str) -> None:
+    if req.context.session is not None and req.context.session.kind == "ldap":
+        raise CcmgrError(f"LDAP users cant {verb} controllers", status="UnknownError",
+                         http_status=403)
+
+
+def _controller_body(req: falcon.Request) -> dict:
+    body = check_fields(read_json(req), {"controller": dict})
+    if "controller" not in body:
+        raise _bad_request()
+    return check_fields(body["controller"], INSTANCE_FIELDS, where="controller")
+
+
+def _url_taken(doc: dict, url: str, except_xid: str = "") -> bool:
+    return any(i.get("url") == url.strip() and i.get("xid") != except_xid
+               for i in doc["instances"])
+
+
+class Status:
+    auth_required = True
+
+    def __init__(self, collectors: Collectors) -> None:
+        self.collectors = collectors
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        request = listrequest.parse(body_of(req), listrequest.CONTROLLERS_STATUS_FIELDS)
+        kinds = ["ping"]
+        if request.force_update or request.force_license_check:
+            kinds.append("clusters")
+        config = req.context.config
+        data = self.collectors.gather(who(req), config, kinds, force=request.force_update,
+                                      peek=DATA_KINDS)
+        now = _now()
+        by_xid = {i["xid"]: i for i in config.instances}
+        replies = []
+        for c in data:
+            clusters = c.payload("clusters") or {}
+            ping = c.payload("ping") or {}
+            status = controller_status(
+                by_xid[c.xid], now=now,
+                controller_id=c.controller_id or ping.get("controller_id", ""),
+                version=c.version, failure=c.errors.get("ping"),
+                data_failures={k: e for k, e in c.errors.items() if k != "ping"},
+                license=clusters.get("license"), license_check=clusters.get("license_check"),
+                last_seen=self.collectors.last_seen.get(c.xid))
+            if status["status"] == "ok":
+                self.collectors.note_seen(c.xid, now)
+            replies.append(status)
+        resp.media = {"controllers": replies}
+
+    on_post = on_get
+
+
+class _Tester:
+    def __init__(self, services: Services, collectors: Collectors) -> None:
+        self.services = services
+        self.collectors = collectors
+
+    def _test(self, req: falcon.Request, instance: dict, xid: str) -> dict:
+        client, failure = self.collectors.test(who(req), instance,
+                                               float(req.context.config.timeout))
+        return controller_status(instance, now=_now(), controller_id=client.controller_id,
+                                 version=client.version, failure=failure, xid=xid)
+
+
+class Test(_Tester):
+    auth_required = True
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        instance = _controller_body(req)
+        if len(instance.get("url", "").strip()) < 3:
+            raise InvalidRequest("invalid controller, missing URL")
+        resp.media = {"controller": self._test(req, instance, instance.get("xid", ""))}
+
+
+class Add(_Tester):
+    auth_required = True
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _refuse_ldap(req, "add")
+        instance = _controller_body(req)
+        instance.pop("xid", None)  # always a fresh one
+        candidate = {k: v for k, v in instance.items() if v not in (None, "", False)}
+        try:
+            instances.validate({**candidate, "url": candidate.get("url", "").strip()})
+        except instances.InstanceError as exc:
+            raise CcmgrError(str(exc), status="InvalidRequest") from None
+        if _url_taken(req.context.config.doc, candidate["url"]):
+            raise _duplicate()
+        status = self._test(req, candidate, "")
+
+        def mutate(doc: dict) -> dict:
+            if _url_taken(doc, candidate["url"]):
+                raise _duplicate()
+            try:
+                return instances.add(doc, candidate)
+            except instances.InstanceError as exc:
+                raise CcmgrError(str(exc), status="InvalidRequest") from None
+
+        record = self.services.store.update(mutate)
+        audit("Controller %s (%s) added by '%s'", record["url"], record["xid"],
+              req.context.session.username)
+        status["xid"] = record["xid"]
+        status["controller_name"] = record.get("name", "")
+        resp.media = {"controller": status}
+
+
+class Update(_Tester):
+    auth_required = True
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _refuse_ldap(req, "update")
+        instance = _controller_body(req)
+        xid = instance.get("xid", "")
+        if not xid:
+            raise InvalidRequest("missing xid")
+
+        def mutate(doc: dict) -> dict:
+            index = next((n for n, i in enumerate(doc["instances"]) if i.get("xid") == xid),
+                         None)
+            if index is None:
+                raise CcmgrError("Controller not found", status="ObjectNotFound")
+            old = doc["instances"][index]
+            record = {k: v for k, v in instance.items() if v not in (None, "", False)}
+            record["url"] = record.get("url", "").strip()
+            if record.get("useldap"):
+                for secret in ("username", "password", "keyfile"):
+                    record.pop(secret, None)
+            elif ("password" not in record and "keyfile" not in record
+                  and record.get("username") == old.get("username")):
+                # Replies never show passwords, so a client cannot resend one: keep it.
+                for secret in ("password", "keyfile"):
+                    if old.get(secret):
+                        record[secret] = old[secret]
+            record.setdefault("name", instances.default_name(record["url"]))
+            try:
+                instances.validate(record)
+            except instances.InstanceError as exc:
+                raise CcmgrError(str(exc), status="InvalidRequest") from None
+            if _url_taken(doc, record["url"], except_xid=xid):
+                raise _duplicate()
+            doc["instances"][index] = {"xid": xid, **{k: v for k, v in record.items()
+                                                      if k != "xid"}}
+            return doc["instances"][index]
+
+        record = self.services.store.update(mutate)
+        audit("Controller %s (%s) updated by '%s'", record["url"], xid,
+              req.context.session.username)
+        resp.media = {"controller": self._test(req, record, xid)}
+
+
+class Remove:
+    auth_required = True
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _refuse_ldap(req, "remove")
+        body = check_fields(read_json(req), {"xid": str, "url": str, "controllerXid": str})
+        key = body.get("xid") or body.get("controllerXid") or body.get("url") or ""
+        if not key:
+            raise _bad_request()
+
+        def mutate(doc: dict) -> dict:
+            found = next((i for i in doc["instances"] if key in (i.get("xid"), i.get("url"))),
+                         None)
+            if found is None:
+                raise NotFound("controller not found")
+            return instances.drop(doc, found["xid"])
+
+        record = self.services.store.update(mutate)
+        audit("Controller %s (%s) removed by '%s'", record.get("url"), record.get("xid"),
+              req.context.session.username)
+        resp.media = {"type": "Ok", "message": "The controller is removed."}

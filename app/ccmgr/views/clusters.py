@@ -1,0 +1,161 @@
+"""clusters/status, clusters/list, clusters/hosts, clusters/missingSchedules (spec §2.7,
+§4.2, §4.7). Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ccmgr.views.common import bump, controller_passes, proxy_fields
+from ccmgr.views.listrequest import Filter, ListRequest, all_pass, list_reply, tags_pass
+from ccmgr.views.model import ControllerData
+
+CLUSTER_SORT = {
+    "cluster_id": lambda i: i["cluster_id"],
+    "state": lambda i: i["state"],
+    "cluster_type": lambda i: i["cluster_type"],
+}
+HOST_SORT = {
+    "cluster_id": lambda i: i.get("clusterid", 0),
+    "port": lambda i: i.get("port", 0),
+    "hostname": lambda i: i.get("hostname", ""),
+    "role": lambda i: i.get("role", ""),
+    "nodetype": lambda i: i.get("nodetype", ""),
+    "hoststatus": lambda i: i.get("hoststatus", ""),
+}
+BY_KEY = (lambda i: i["Key"], None)  # v2.2 default order: the Key string, honouring desc
+
+
+def is_controller_host(host: dict) -> bool:
+    return host.get("nodetype") == "controller"
+
+
+def _cluster_passes(filters: Sequence[Filter], cluster: dict) -> bool:
+    return all_pass(filters, (("cluster_id", str(cluster["cluster_id"])),
+                              ("state", cluster["state"]),
+                              ("cluster_type", cluster["cluster_type"]))) and tags_pass(
+        filters, cluster.get("tags"))
+
+
+def _without_first_controller(hosts: list[dict]) -> list[dict]:
+    """with_hosts drops the cluster's first controller entry (order kept, unlike cmon-proxy)."""
+    for index, host in enumerate(hosts):
+        if is_controller_host(host):
+            return hosts[:index] + hosts[index + 1:]
+    return list(hosts)
+
+
+def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
+                 controller_url: str | None = None) -> dict:
+    item = proxy_fields(c)
+    if controller_url is not None:
+        item["controller_url"] = controller_url
+    for key, value in cluster.items():
+        if key == "hosts":
+            if with_hosts:
+                item["hosts"] = _without_first_controller(value)
+            continue
+        item[key] = value
+    item["Key"] = f"{c.xid}-{cluster['cluster_id']}"
+    return item
+
+
+def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
+    items, last_updated = [], {}
+    for c in controllers:
+        clusters = c.clusters()
+        if clusters is None or not controller_passes(req.filters, c):
+            continue
+        last_updated[c.url] = c.data["clusters"]["processed"]
+        items.extend(cluster_item(c, cl, req.with_hosts) for cl in clusters
+                     if _cluster_passes(req.filters, cl))
+    return list_reply("clusters", items, req, last_updated, req.order, CLUSTER_SORT, BY_KEY)
+
+
+def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
+    items, last_updated = [], {}
+    f = req.filters
+    for c in controllers:
+        clusters = c.clusters()
+        if clusters is None or not controller_passes(f, c):
+            continue
+        last_updated[c.url] = c.data["clusters"]["processed"]
+        for cl in clusters:
+            cid = str(cl["cluster_id"])
+            if not (all_pass(f, (("cluster_id", cid), ("clusterid", cid),
+                                 ("cluster_type", cl["cluster_type"])))
+                    and tags_pass(f, cl.get("tags"))):
+                continue
+            for host in cl.get("hosts", ()):
+                if is_controller_host(host):
+                    continue
+                if all_pass(f, (("port", str(host.get("port", 0))),
+                                ("hostname", host.get("hostname", "")),
+                                ("role", host.get("role", "")),
+                                ("nodetype", host.get("nodetype", "")),
+                                ("hoststatus", host.get("hoststatus", "")))):
+                    items.append({**proxy_fields(c), **host})
+    return list_reply("hosts", items, req, last_updated, req.order, HOST_SORT)
+
+
+def missing_schedules(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
+    """Clusters without a scheduled backup job. Controllers whose schedules are unknown
+    (never fetched) are left out rather than reported as missing everything."""
+    items, last_updated = [], {}
+    for c in controllers:
+        clusters, backups = c.clusters(), c.payload("backups")
+        if clusters is None or backups is None:
+            continue
+        last_updated[c.url] = c.data["clusters"]["processed"]
+        scheduled = {j.get("cluster_id", 0) for j in backups["schedules"]}
+        items.extend(cluster_item(c, cl, req.with_hosts, controller_url="")
+                     for cl in clusters
+                     if cl["cluster_id"] not in scheduled and _cluster_passes(req.filters, cl))
+    return list_reply("clusters", items, req, last_updated, req.order, CLUSTER_SORT, BY_KEY)
+
+
+def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]) -> dict:
+    """ClustersOverview (§4.2); only the tags filter applies; empty maps are omitted."""
+    cluster_states: dict = {}
+    node_states: dict = {}
+    clusters_count: dict = {}
+    nodes_count: dict = {}
+    by_type: dict = {}
+    by_controller: dict = {}
+    for c in controllers:
+        for cl in c.clusters() or ():
+            if not tags_pass(filters, cl.get("tags")):
+                continue
+            hosts = cl.get("hosts", [])
+            state, ctype = cl["state"], cl["cluster_type"]
+            kind = by_type.setdefault(ctype, {"cluster_states": {}, "clusters_count": {},
+                                              "nodes_count": {}, "node_states": {}})
+            mine = by_controller.setdefault(c.xid, {"cluster_states": {}, "node_states": {},
+                                                    "by_cluster": {}})
+            per_cluster: dict = {}
+            for target in (cluster_states, kind["cluster_states"], mine["cluster_states"]):
+                bump(target, state)
+            for target in (clusters_count, kind["clusters_count"]):
+                bump(target, c.url)
+            for target in (nodes_count, kind["nodes_count"]):
+                bump(target, c.url, len(hosts) - 1)  # cmon-proxy: one controller host each
+            for host in hosts:
+                if is_controller_host(host):
+                    continue
+                status = host.get("hoststatus", "")
+                for target in (node_states, kind["node_states"], mine["node_states"],
+                               per_cluster):
+                    bump(target, status)
+            mine["by_cluster"][str(cl["cluster_id"])] = (
+                {"node_states": per_cluster} if per_cluster else {})
+    body: dict = {}
+    for key, value in (("cluster_states", cluster_states), ("node_states", node_states),
+                       ("clusters_count", clusters_count), ("nodes_count", nodes_count)):
+        if value:
+            body[key] = value
+    if by_type:
+        body["by_cluster_type"] = {t: {k: v for k, v in m.items() if v}
+                                   for t, m in by_type.items()}
+    if by_controller:
+        body["by_controller"] = {x: {k: v for k, v in m.items() if v}
+                                 for x, m in by_controller.items()}
+    return body

@@ -1,0 +1,70 @@
+"""Controller status objects of controllers/status, test, add, update (spec §2.6, §4.6). Pure.
+
+The failure passed in is duck-typed: ``.message`` (text) and ``.auth`` (True when cmon said
+AccessDenied/AuthRequired or there were no credentials to log in with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ccmgr.views.common import stamp
+
+OK, FAILED, AUTH_ERROR = "ok", "failed", "authentication-error"
+LDAP_OK = "LDAP authentication ok."
+LDAP_FAILED = "LDAP authentication failed."
+KIND_WORDS = {"clusters": "cluster list", "alarms": "alarms", "jobs": "jobs",
+              "backups": "backups", "logs": "logs", "audit": "audit log"}
+
+
+def _ldap_message(status: str, message: str) -> str:
+    if status == OK:
+        return LDAP_OK
+    if status == AUTH_ERROR:
+        return LDAP_FAILED if not message or message.startswith("LDAP") else f"LDAP: {message}"
+    return message
+
+
+def controller_status(instance: Mapping[str, Any], *, now: datetime, controller_id: str = "",
+                      version: str = "", failure: Any = None,
+                      data_failures: Mapping[str, Any] | None = None,
+                      license: dict | None = None, license_check: dict | None = None,
+                      last_seen: datetime | None = None, xid: str | None = None) -> dict:
+    """One status object; ``last_seen`` becomes ``now`` when the controller is ok.
+
+    Unlike cmon-proxy, a recovered controller does not keep its old ``status_message``;
+    an ok controller whose data fetches fail says which ones in ``status_message``.
+    """
+    if failure is None:
+        status, message = OK, ""
+        problems = [f"{KIND_WORDS.get(k, k)}: {e.message}"
+                    for k, e in (data_failures or {}).items() if k in KIND_WORDS]
+        message = "; ".join(problems)
+        last_seen = now
+    else:
+        status = AUTH_ERROR if getattr(failure, "auth", False) else FAILED
+        message = failure.message
+    ldap = bool(instance.get("useldap"))
+    if ldap and (status != OK or not message):
+        message = _ldap_message(status, message)
+    body: dict[str, Any] = {
+        "xid": instance.get("xid", "") if xid is None else xid,
+        "controller_id": controller_id,
+        "controller_name": instance.get("name", ""),
+        "url": instance.get("url", ""),
+    }
+    if instance.get("frontend_url"):
+        body["frontend_url"] = instance["frontend_url"]
+    body.update({
+        "version": version,
+        "status_message": message,
+        "ldap": ldap,
+        "status": status,
+        "last_updated": stamp(now),
+        "last_seen": stamp(last_seen),
+        "license": license,
+        "license_check": license_check,
+    })
+    return body

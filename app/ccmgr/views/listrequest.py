@@ -1,0 +1,149 @@
+"""ListRequest (cmon-proxy spec §3): parsing, filter matching, ordering and paging. Pure.
+
+Parsing is strict like the rest of ccmgr (unknown fields and wrong types are a 400 with
+the error object), and where cmon-proxy crashes (``page`` 0 with ``perPage``) it answers
+400 too. Matching follows §3.4 exactly: first filter per key wins, empty record values
+pass, exact case-sensitive comparison, tags with ``matchall`` (AND) only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ccmgr.errors import InvalidRequest
+from ccmgr.requests_in import check_fields
+
+MAX_PAGE = 1 << 31
+
+
+@dataclass(frozen=True)
+class Filter:
+    key: str = ""
+    value: str = ""
+    values: tuple[str, ...] = ()
+    matchall: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    page: int = 0
+    per_page: int = 0
+    order: str = ""
+    filters: tuple[Filter, ...] = ()
+    force_update: bool = False
+    with_hosts: bool = False
+    force_license_check: bool = False
+
+
+LIST_FIELDS: dict[str, type] = {"page": int, "perPage": int, "order": str, "filters": list,
+                                "force_update": bool, "with_hosts": bool}
+STATUS_FIELDS: dict[str, type] = {"filters": list, "force_update": bool}
+CONTROLLERS_STATUS_FIELDS: dict[str, type] = {"force_update": bool, "force_license_check": bool}
+FILTER_FIELDS: dict[str, type] = {"key": str, "value": str, "values": list, "matchall": list}
+
+
+def _strings(items: list, where: str) -> tuple[str, ...]:
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise InvalidRequest(f'field "{where}[{index}]" must be a string')
+    return tuple(items)
+
+
+def _filter(raw: Any, index: int) -> Filter:
+    where = f"filters[{index}]"
+    if not isinstance(raw, dict):
+        raise InvalidRequest(f'field "{where}" must be an object')
+    fields = check_fields(raw, FILTER_FIELDS, where=where)
+    return Filter(key=fields.get("key", ""), value=fields.get("value", ""),
+                  values=_strings(fields.get("values", []), f"{where}.values"),
+                  matchall=_strings(fields.get("matchall", []), f"{where}.matchall"))
+
+
+def parse(body: dict | None, spec: dict[str, type] = LIST_FIELDS) -> ListRequest:
+    """A request body (None for GET) → ListRequest; raises InvalidRequest (400)."""
+    fields = check_fields(body or {}, spec)
+    page, per_page = fields.get("page", 0), fields.get("perPage", 0)
+    for name, value in (("page", page), ("perPage", per_page)):
+        if value < 0 or value > MAX_PAGE:
+            raise InvalidRequest(f'field "{name}" must be between 0 and {MAX_PAGE}')
+    if per_page > 0 and page < 1:
+        raise InvalidRequest('field "page" must be at least 1 when "perPage" is set')
+    filters = tuple(_filter(f, i) for i, f in enumerate(fields.get("filters", [])))
+    return ListRequest(page=page, per_page=per_page, order=fields.get("order", ""),
+                       filters=filters, force_update=fields.get("force_update", False),
+                       with_hosts=fields.get("with_hosts", False),
+                       force_license_check=fields.get("force_license_check", False))
+
+
+# -- matching -------------------------------------------------------------------------------
+def passes(filters: Sequence[Filter], key: str, value: str) -> bool:
+    """§3.4: the first filter with this key decides; empty values always pass."""
+    for f in filters:
+        if f.key == key:
+            if value == "":
+                return True
+            return value == f.value or value in f.values
+    return True
+
+
+def tags_pass(filters: Sequence[Filter], tags: Iterable[str] | None) -> bool:
+    """The first ``tags`` filter with a non-empty ``matchall``: every tag must be present."""
+    for f in filters:
+        if f.key == "tags" and f.matchall:
+            have = set(tags or ())
+            return all(t in have for t in f.matchall)
+    return True
+
+
+def all_pass(filters: Sequence[Filter], pairs: Iterable[tuple[str, str]]) -> bool:
+    return all(passes(filters, k, v) for k, v in pairs)
+
+
+# -- ordering and paging ----------------------------------------------------------------------
+def parse_order(order: str) -> tuple[str, bool]:
+    """``"created desc"`` → ("created", True); anything but desc is ascending."""
+    tokens = order.split(" ")
+    name = tokens[0] if tokens else ""
+    desc = len(tokens) > 1 and tokens[1].lower() == "desc"
+    return name, desc
+
+
+def sort_items(items: list[dict], order: str, keys: dict[str, Callable[[dict], Any]],
+               default: tuple[Callable[[dict], Any], bool | None] | None = None) -> list[dict]:
+    """Sort by a known field; unknown/empty → ``default`` (key, forced direction or None to
+    honour the request), else unchanged order. Python's sort is stable (cmon-proxy's isn't)."""
+    name, desc = parse_order(order)
+    key = keys.get(name)
+    if key is None:
+        if default is None:
+            return items
+        key, forced = default
+        if forced is not None:
+            desc = forced
+    return sorted(items, key=key, reverse=desc)
+
+
+def paginate(items: list[dict], req: ListRequest) -> list[dict]:
+    if req.per_page <= 0:
+        return items
+    start = min((req.page - 1) * req.per_page, len(items))
+    return items[start:min(start + req.per_page, len(items))]
+
+
+def list_reply(items_key: str, items: list[dict], req: ListRequest, last_updated: Any,
+               order: str, keys: dict[str, Callable[[dict], Any]],
+               default: tuple[Callable[[dict], Any], bool | None] | None = None) -> dict:
+    """{page?, perPage?, total?, <items>, last_updated}: zero page/perPage/total omitted."""
+    ordered = sort_items(items, order, keys, default)
+    body: dict[str, Any] = {}
+    if req.page:
+        body["page"] = req.page
+    if req.per_page:
+        body["perPage"] = req.per_page
+    if ordered:
+        body["total"] = len(ordered)
+    body[items_key] = paginate(ordered, req)
+    body["last_updated"] = last_updated
+    return body
