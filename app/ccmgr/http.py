@@ -17,6 +17,7 @@ forks; nothing is created at import). Rules that matter here:
 from __future__ import annotations
 
 import http.cookiejar
+import logging
 import ssl
 import threading
 
@@ -69,6 +70,8 @@ class HttpPool:
         # Unverified TLS is cmon's documented normal (self-signed certificates): one warning
         # per call would flood the log.
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        # Its "Retrying ..." warning repeats every refused connect; our errors say it once.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
         self.pool_maxsize = pool_maxsize
         self._sessions: dict[tuple[str, str], requests.Session] = {}
         self._contexts: dict[str, ssl.SSLContext] = {}
