@@ -98,8 +98,9 @@ class Daemon:
         return s
 
 
-def start_daemon(basedir: Path, *, env: dict | None = None, timeout: float = 30) -> Daemon:
-    port = free_port()
+def start_daemon(basedir: Path, *, env: dict | None = None, timeout: float = 30,
+                 port: int | None = None) -> Daemon:
+    port = port or free_port()
     config = basedir / "ccmgr.yaml"
     doc = yaml.safe_load(config.read_text()) if config.exists() else {}
     doc = doc or {}

@@ -15,6 +15,8 @@ from ccmgr import logsetup
 from ccmgr.bootstrap import bootstrap
 from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError
+from ccmgr.ha.forward import WriteForwarder
+from ccmgr.ha.replicator import attach
 from ccmgr.middleware import NodeHeaders, SessionGate
 from ccmgr.resources import admin, aggregates, auth, controllers, health, openapi, static
 from ccmgr.runtime import Services, basedir_from
@@ -56,7 +58,8 @@ def create_app(services: Services, *, external_login: Any = None,
         def external_login(username: str, password: str) -> dict | None:
             return collectors.ldap_login(services.store.current(), username, password)
 
-    app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services)])
+    app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services),
+                                 WriteForwarder(services)])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
     app.add_error_handler(falcon.HTTPError, _render_http_error)
@@ -69,6 +72,7 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/proxy/auth/update", auth.UpdateProfile(services))
     app.add_route("/proxy/auth/setpassword", auth.SetPassword(services))
     app.add_route("/proxy/admin/reload", admin.Reload(services))
+    app.add_route("/proxy/ha/status", health.HAStatus(services))
     app.add_route("/proxy/controllers/status", controllers.Status(collectors))
     app.add_route("/proxy/controllers/test", controllers.Test(services, collectors))
     app.add_route("/proxy/controllers/add", controllers.Add(services, collectors))
@@ -87,4 +91,5 @@ def get_app(basedir: str | None = None) -> falcon.App:
     config = services.store.current()
     logsetup.configure(config.logfile)
     bootstrap(services)
+    attach(services).start()  # push after writes; catch-up and heartbeat loop (one per node)
     return create_app(services)

@@ -54,7 +54,9 @@ def persist_generated_xids(services: Services) -> None:
 
 
 def bootstrap(services: Services) -> str | None:
-    services.store.current()  # raises ConfigError on an invalid file: refuse to start
+    config = services.store.current()  # raises ConfigError on an invalid file: refuse to start
     services.secret.ensure()
+    if config.role == "secondary":
+        return None  # a secondary's users and controllers come from the primary
     persist_generated_xids(services)
     return ensure_admin(services)

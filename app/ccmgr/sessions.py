@@ -89,6 +89,7 @@ class Revocations:
         self._signature: tuple | None = None
         self._data: dict = {"sessions": {}, "users": {}}
         self._mutex = threading.Lock()
+        self.after_change: list[Callable[[], None]] = []  # replication pushes revocations
 
     def _read(self) -> dict:
         try:
@@ -109,19 +110,38 @@ class Revocations:
                 self._data, self._signature = self._read(), signature
             return self._data
 
-    def _update(self, change: Callable[[dict], None]) -> None:
+    def _update(self, change: Callable[[dict], None], *, notify: bool = True) -> None:
         with locked(self.path + ".lock"):
             data = self._read()
             now_ms = int(self.clock() * 1000)
             data["sessions"] = {k: v for k, v in data["sessions"].items() if v > now_ms}
             change(data)
             atomic_write(self.path, json.dumps(data, sort_keys=True).encode(), 0o600)
+        for hook in self.after_change if notify else ():
+            hook()
 
     def revoke_session(self, sid: str, until_ms: int) -> None:
         self._update(lambda data: data["sessions"].__setitem__(sid, until_ms))
 
     def revoke_user(self, username: str, before_ms: int) -> None:
         self._update(lambda data: data["users"].__setitem__(username, before_ms))
+
+    def merge(self, other: dict) -> None:
+        """Union with revocations from another node (replication): nothing is un-revoked."""
+        sessions = {k: v for k, v in (other.get("sessions") or {}).items()
+                    if isinstance(v, int)}
+        users = {k: v for k, v in (other.get("users") or {}).items() if isinstance(v, int)}
+        current = self.snapshot()
+        if all(current["sessions"].get(k, -1) >= v for k, v in sessions.items()) and all(
+                current["users"].get(k, -1) >= v for k, v in users.items()):
+            return
+
+        def change(data: dict) -> None:
+            for key, value in sessions.items():
+                data["sessions"][key] = max(value, data["sessions"].get(key, value))
+            for key, value in users.items():
+                data["users"][key] = max(value, data["users"].get(key, value))
+        self._update(change, notify=False)
 
     def forget_user(self, username: str) -> None:
         def change(data: dict) -> None:

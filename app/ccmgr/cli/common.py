@@ -32,6 +32,8 @@ def open_services(args: argparse.Namespace) -> Services:
         raise CommandError(f"basedir {args.basedir} does not exist (use --basedir or "
                            "CCMGR_BASEDIR, or install the ccmgr package)")
     config = services.store.current()  # an invalid file stops here, with its key and line
+    from ccmgr.ha.replicator import attach  # here: avoids an import cycle via cli.ha
+    attach(services)  # a write made here on the primary reaches the secondaries before we exit
     logfile = config.logfile
     if os.path.exists(logfile) and os.access(logfile, os.W_OK):
         logsetup.configure(logfile, stderr=False)
@@ -44,7 +46,12 @@ def audit_change(what: str, *args: object) -> None:
 
 def read_secret(args: argparse.Namespace, positional: str | None, what: str = "Password",
                 *, confirm: bool = True) -> str:
-    """A secret from --password-stdin, the terminal, piped stdin, or (discouraged) argv."""
+    """A secret from --password-stdin, the terminal, piped stdin, or (discouraged) argv.
+
+    A verb forwarded from a secondary brings the secret it read there.
+    """
+    if getattr(args, "forwarded_secret", None) is not None:
+        return args.forwarded_secret
     if getattr(args, "password_stdin", False):
         return sys.stdin.readline().rstrip("\r\n")
     if positional is not None:

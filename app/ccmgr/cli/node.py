@@ -13,7 +13,7 @@ from ccmgr.cli.common import CommandError, audit_change, open_services, reload_d
 from ccmgr.config.schema import ROLES
 
 SETTABLE = ("node_name", "role", "bind_address", "port", "tls_cert", "tls_key", "logfile",
-            "frontend_path", "trusted_proxies", "peers")
+            "frontend_path", "trusted_proxies", "peers", "peer_ca_file")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     node_sub = p.add_subparsers(dest="node_command", metavar="ACTION", required=True)
     s = node_sub.add_parser("set", help="set node-local keys: KEY=VALUE ...",
                             description="Keys: " + ", ".join(SETTABLE) + ". trusted_proxies "
-                            "takes a comma list, peers a JSON list of {name, address, port}.")
+                            "takes a comma list, peers a JSON list of {name, address, port, "
+                            "ssh_port, ssh_user}.")
     s.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     s.add_argument("--initial", action="store_true",
                    help="only set keys the file does not have yet (e.g. the HA role at "
@@ -67,6 +68,10 @@ def node_set(args: argparse.Namespace) -> int:
             if args.initial and key in doc and doc[key] not in (None, "", []):
                 continue
             if doc.get(key) != value:
+                if key == "role" and value == "secondary":
+                    # Joining as a secondary: the shared config held here is not authoritative;
+                    # generation 0 makes the primary's first bundle win.
+                    doc["generation"], doc["epoch"] = 0, 0
                 doc[key] = value
                 changed = True
         return changed

@@ -29,11 +29,11 @@ SAMESITE = ("Strict", "Lax", "None")
 # Keys that travel between nodes (design.md §2) and the ones that stay on a node.
 SHARED_KEYS = (
     "fetch_jobs_hours", "fetch_backups_days", "instances", "timeout", "users",
-    "session_ttl", "single_controller", "session_samesite",
+    "session_ttl", "single_controller", "session_samesite", "replication_wait",
 )
 LOCAL_KEYS = (
     "filename", "webapproot", "logfile", "frontend_path", "port", "tls_cert", "tls_key",
-    "bind_address", "node_name", "role", "peers", "trusted_proxies",
+    "bind_address", "node_name", "role", "peers", "trusted_proxies", "peer_ca_file",
 )
 META_KEYS = ("generation", "epoch")
 
@@ -42,7 +42,8 @@ WRITE_ORDER = (
     "filename", "webapproot", "fetch_jobs_hours", "fetch_backups_days", "instances",
     "timeout", "logfile", "users", "frontend_path", "port", "tls_cert", "tls_key",
     "session_ttl", "single_controller", "session_samesite", "bind_address", "node_name",
-    "role", "peers", "trusted_proxies", "generation", "epoch",
+    "role", "peers", "trusted_proxies", "peer_ca_file", "replication_wait", "generation",
+    "epoch",
 )
 
 INSTANCE_FIELDS = {
@@ -54,7 +55,7 @@ USER_FIELDS = {
     "username": str, "passwordhash": str, "email": str, "firstname": str, "lastname": str,
     "ldap": bool, "cmon": bool, "xid": str, "admin": bool,
 }
-PEER_FIELDS = {"name": str, "address": str, "port": int}
+PEER_FIELDS = {"name": str, "address": str, "port": int, "ssh_port": int, "ssh_user": str}
 
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false",
                list: "a list", dict: "a mapping"}
@@ -140,6 +141,10 @@ class Config:
         return self.doc.get("role") or "primary"
 
     @property
+    def peers(self) -> list[dict]:
+        return self.doc.get("peers", [])
+
+    @property
     def sha256(self) -> str:
         return shared_sha256(self.doc)
 
@@ -210,6 +215,8 @@ def _normalise_peers(path: str, value: Any) -> list[dict]:
     out = []
     for index, item in enumerate(_check_list(path, "peers", value)):
         record = _check_record(path, f"peers[{index}]", item, PEER_FIELDS)
+        if not record.get("name"):
+            raise ConfigError(path, "a peer needs a name", key=f"peers[{index}].name")
         if not record.get("address"):
             raise ConfigError(path, "a peer needs an address", key=f"peers[{index}].address")
         out.append(record)
@@ -268,16 +275,21 @@ def parse_config(path: str, raw: Any) -> Config:
     doc["port"] = port
     doc["session_ttl"] = _int_key(path, raw, "session_ttl", DEFAULT_SESSION_TTL)
     for key in ("filename", "webapproot", "logfile", "frontend_path", "tls_cert", "tls_key",
-                "single_controller", "bind_address", "node_name"):
+                "single_controller", "bind_address", "node_name", "peer_ca_file"):
         value = _str_key(path, raw, key)
         if value or key in raw:
             doc[key] = value
     doc.setdefault("frontend_path", "/app")
-    doc["role"] = _str_key(path, raw, "role", "primary", ROLES) or "primary"
+    role = _str_key(path, raw, "role", "", ROLES)
+    if role:  # not materialised: "no role yet" differs from an explicit primary
+        doc["role"] = role
+    else:
+        doc.pop("role", None)
     doc["session_samesite"] = _str_key(path, raw, "session_samesite", "Strict",
                                        SAMESITE) or "Strict"
     doc["peers"] = _normalise_peers(path, raw.get("peers"))
     doc["trusted_proxies"] = _normalise_proxies(path, raw.get("trusted_proxies"))
+    doc["replication_wait"] = _int_key(path, raw, "replication_wait", 5)
     doc["generation"] = _int_key(path, raw, "generation", 0, minimum=0)
     doc["epoch"] = _int_key(path, raw, "epoch", 0, minimum=0)
     return Config(path=path, doc=doc)

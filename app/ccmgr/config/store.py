@@ -9,6 +9,7 @@ half a file. An invalid file is never replaced: readers keep the last good confi
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from ccmgr.config import history
 from ccmgr.config.schema import Config, ordered_for_write, parse_config
 from ccmgr.errors import ConfigError
 from ccmgr.fsutil import atomic_write, file_signature, locked, remove_stale_temps
@@ -66,8 +68,9 @@ def dump_config(doc: dict) -> bytes:
 class ConfigStore:
     """Thread-safe access to one ccmgr.yaml."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, keep_history: bool = True) -> None:
         self.path = path
+        self.keep_history = keep_history
         self.lock_path = path + ".lock"
         self._mutex = threading.Lock()
         self._cached: Config | None = None
@@ -75,6 +78,8 @@ class ConfigStore:
         self._racy = False
         self.last_error: ConfigError | None = None
         self.listeners: list[Callable[[Config], None]] = []
+        # Called after this process committed a write (outside the lock): replication.
+        self.after_write: list[Callable[[Config], None]] = []
 
     def current(self) -> Config:
         """The config as on disk, re-read only when the file changed (one stat per call).
@@ -140,8 +145,12 @@ class ConfigStore:
             if bump:
                 doc["generation"] = before.generation + 1
             after = parse_config(self.path, doc)
+            if self.keep_history and after.sha256 != before.sha256 and before.generation:
+                history.save(os.path.dirname(os.path.abspath(self.path)), before.doc)
             atomic_write(self.path, dump_config(after.doc))
             self._remember(after)
+        for hook in self.after_write:
+            hook(after)
         return result
 
     def write_doc(self, doc: dict) -> Config:

@@ -85,8 +85,8 @@ class Login:
         stored = user.get("passwordhash", "")
         if not verify_password(password, stored):
             return None
-        if needs_upgrade(stored):
-            self._upgrade_hash(username, stored, password)
+        if needs_upgrade(stored) and req.context.config.role != "secondary":
+            self._upgrade_hash(username, stored, password)  # secondaries never write
         return self.services.sessions.issue(username)
 
     def _upgrade_hash(self, username: str, stored: str, password: str) -> None:
@@ -114,6 +114,9 @@ class Check:
 
 
 class Logout:
+    writes = True  # the revocation must reach the primary, which replicates it
+    local_when_primary_down = True
+
     def __init__(self, services: Services) -> None:
         self.services = services
 
@@ -138,6 +141,8 @@ def _require_local(req: falcon.Request) -> Session:
 
 
 class UpdateProfile:
+    writes = True
+
     def __init__(self, services: Services) -> None:
         self.services = services
 
@@ -164,6 +169,8 @@ class UpdateProfile:
 
 
 class SetPassword:
+    writes = True
+
     def __init__(self, services: Services) -> None:
         self.services = services
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import falcon
 
 from ccmgr import __version__
+from ccmgr.ha.state import HAState
+from ccmgr.ha.status import sync_report
 from ccmgr.runtime import Services
 
 
 class Health:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.state = HAState(services.basedir)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         config = req.context.config
@@ -23,6 +26,7 @@ class Health:
             "sha256": config.sha256,
             "version": __version__,
         }
+        body.update(sync_report(config, self.state))
         problems = []
         try:
             self.services.secret.get()
@@ -38,3 +42,17 @@ class Health:
         resp.media = body
 
     on_head = on_get
+
+
+class HAStatus:
+    """GET /proxy/ha/status: the same as /health plus peer addresses, for logged-in users."""
+
+    auth_required = True
+
+    def __init__(self, services: Services) -> None:
+        self.health = Health(services)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.health.on_get(req, resp)
+
+    on_post = on_get

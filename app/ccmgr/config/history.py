@@ -1,0 +1,37 @@
+"""The last few shared configs, kept so an operator can roll back (``ccmgradm config``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+
+from ccmgr.config.schema import shared_part, shared_sha256
+from ccmgr.fsutil import atomic_write
+
+HISTORY_DIR = "history"
+HISTORY_KEEP = 10
+
+
+def save(basedir: str, doc: dict) -> None:
+    directory = os.path.join(basedir, HISTORY_DIR)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    name = f"{doc.get('epoch', 0):06d}-{doc.get('generation', 0):09d}.json"
+    record = {"epoch": doc.get("epoch", 0), "generation": doc.get("generation", 0),
+              "sha256": shared_sha256(doc), "saved_at": time.time(),
+              "shared": shared_part(doc)}
+    atomic_write(os.path.join(directory, name), json.dumps(record).encode(), 0o600)
+    for old in sorted(os.listdir(directory))[:-HISTORY_KEEP]:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(directory, old))
+
+
+def load(basedir: str) -> list[dict]:
+    directory = os.path.join(basedir, HISTORY_DIR)
+    records = []
+    with contextlib.suppress(FileNotFoundError):
+        for name in sorted(os.listdir(directory)):
+            with open(os.path.join(directory, name), encoding="utf-8") as handle:
+                records.append(json.load(handle))
+    return records

@@ -1,0 +1,62 @@
+"""SSH to a peer with the dedicated replication key: pinned host keys, no agent, bounded.
+
+The peer's authorized_keys entry forces ``ccmgradm ha receive``; the verb we ask for
+(``push``, ``admin``, ``status``) arrives there as SSH_ORIGINAL_COMMAND, data on stdin.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+KEY_NAME = os.path.join(".ssh", "id_replication")
+KNOWN_HOSTS_NAME = os.path.join(".ssh", "known_hosts")
+
+
+class TransportError(Exception):
+    pass
+
+
+@dataclass
+class Reply:
+    code: int
+    stdout: str
+    stderr: str
+
+
+class SshTransport:
+    def __init__(self, basedir: str) -> None:
+        self.key = os.path.join(basedir, KEY_NAME)
+        self.known_hosts = os.path.join(basedir, KNOWN_HOSTS_NAME)
+
+    def available(self) -> bool:
+        return os.path.exists(self.key) and os.path.exists(self.known_hosts)
+
+    def command(self, peer: dict, verb: str, connect_timeout: float = 3) -> list[str]:
+        return [
+            "ssh", "-T", "-i", self.key,
+            "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}",
+            "-o", "GlobalKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", f"ConnectTimeout={max(1, int(connect_timeout))}",
+            "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=2",
+            "-F", "/dev/null",
+            "-p", str(peer.get("ssh_port", 22)),
+            f"{peer.get('ssh_user', 'ccmgr')}@{peer['address']}", verb,
+        ]
+
+    def call(self, peer: dict, verb: str, data: bytes, timeout: float) -> Reply:
+        if not self.available():
+            raise TransportError(f"no replication key or known_hosts at {self.key}")
+        try:
+            done = subprocess.run(self.command(peer, verb, min(3.0, timeout)), input=data,
+                                  capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise TransportError(f"no answer from {peer['name']} within {timeout:.0f}s") from None
+        except OSError as exc:
+            raise TransportError(f"cannot run ssh: {exc.strerror}") from None
+        stderr = done.stderr.decode(errors="replace").strip()
+        if done.returncode == 255:  # ssh's own failure: connection, host key, auth
+            raise TransportError(stderr.splitlines()[-1] if stderr else "ssh failed")
+        return Reply(done.returncode, done.stdout.decode(errors="replace"), stderr)
