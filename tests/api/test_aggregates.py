@@ -42,9 +42,10 @@ def test_clusters_status_counts_match_the_controllers(api, estate, sim_data):
     assert body["cluster_states"] == dict(Counter(cl["state"] for cl in clusters))
     assert body["node_states"] == dict(Counter(h["hoststatus"] for cl in clusters
                                                for h in _db_hosts(cl)))
-    assert body["clusters_count"] == {c.url: len(d["clusters"]) for c, d in zip(estate, sim_data)}
+    pairs = list(zip(estate, sim_data, strict=True))
+    assert body["clusters_count"] == {c.url: len(d["clusters"]) for c, d in pairs}
     assert body["nodes_count"] == {c.url: sum(len(cl["hosts"]) - 1 for cl in d["clusters"])
-                                   for c, d in zip(estate, sim_data)}
+                                   for c, d in pairs}
     assert set(body["by_controller"]) == {api.xid(0), api.xid(1)}
     mine = body["by_controller"][api.xid(0)]
     assert set(mine["by_cluster"]) == {str(cl["cluster_id"]) for cl in sim_data[0]["clusters"]}
@@ -268,7 +269,7 @@ def test_jobs_window_status_list_and_default_order(api, estate, sim_data):
                                                      "value": command}]}).json
     assert got["total"] == status["job_commands"][command]
     for key in ("status", "job_id", "cluster_id", "cluster_type"):
-        value = str(listed["jobs"][0][key] if key in listed["jobs"][0] else "")
+        value = str(listed["jobs"][0].get(key, ""))
         if key == "cluster_type":
             continue
         got = api.post("/proxy/jobs/list", {"filters": [{"key": key, "value": value}]}).json

@@ -136,7 +136,7 @@ class CmonClient:
             creds = self.credentials
             if not creds.username or not creds.password:
                 self.last_status = "AuthRequired"
-                raise AuthFailed("AuthRequired", creds.missing_reason)
+                raise AuthFailed.no_credentials(creds.missing_reason)
             body: dict[str, Any] = {"operation": "authenticateWithPassword",
                                     "user_name": creds.username, "password": creds.password}
             if creds.ldap_only:

@@ -45,6 +45,13 @@ class AuthFailed(ControllerError):
 
     auth = True
 
+    @classmethod
+    def no_credentials(cls, reason: str) -> AuthFailed:
+        """No login was attempted: cmon-proxy shows the bare reason, without a status word."""
+        error = cls("AuthRequired", reason)
+        error.message = reason
+        return error
+
 
 AUTH_STATUSES = ("AccessDenied", "AuthRequired")
 
