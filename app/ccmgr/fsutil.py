@@ -46,10 +46,29 @@ def fsync_dir(directory: str) -> None:
         os.close(dfd)
 
 
+def give_to_dir_owner(path: str) -> None:
+    """Root creating a file or directory in the service's basedir hands it to the service
+    user, so the daemon (running as that user) can still open it afterwards."""
+    if os.geteuid() != 0:
+        return
+    st = os.stat(os.path.dirname(os.path.abspath(path)))
+    with contextlib.suppress(FileNotFoundError):
+        os.chown(path, st.st_uid, st.st_gid)
+
+
+def private_dir(path: str) -> None:
+    """Create a 0700 directory owned like its parent (idempotent)."""
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        give_to_dir_owner(path)
+
+
 @contextlib.contextmanager
 def locked(lock_path: str) -> Iterator[None]:
     """An exclusive advisory lock shared by the daemon's workers and ccmgradm."""
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    if os.geteuid() == 0:
+        give_to_dir_owner(lock_path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

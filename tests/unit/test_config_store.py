@@ -195,3 +195,15 @@ def test_missing_xids_are_generated_in_rs_xid_format(store):
         f.write("instances:\n  - url: a:9501\n    username: u\n    password: p\n")
     xid = store.current().instances[0]["xid"]
     assert len(xid) == 20 and set(xid) <= set("0123456789abcdefghijklmnopqrstuv")
+
+
+def test_files_root_creates_in_a_service_basedir_belong_to_the_service_user(basedir):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create files for another owner")
+    os.chown(basedir, 4242, 4242)  # the service user's basedir
+    store = ConfigStore(str(basedir / "ccmgr.yaml"))
+    store.update(lambda doc: doc.__setitem__("timeout", 40))
+    store.update(lambda doc: doc.__setitem__("timeout", 41))  # keeps a history entry
+    for name in ("ccmgr.yaml", "ccmgr.yaml.lock", "history"):
+        st = os.stat(basedir / name)
+        assert (st.st_uid, st.st_gid) == (4242, 4242), name

@@ -8,7 +8,7 @@ import os
 import time
 
 from ccmgr.config.schema import shared_part, shared_sha256
-from ccmgr.fsutil import atomic_write
+from ccmgr.fsutil import atomic_write, private_dir
 
 HISTORY_DIR = "history"
 HISTORY_KEEP = 10
@@ -16,7 +16,7 @@ HISTORY_KEEP = 10
 
 def save(basedir: str, doc: dict) -> None:
     directory = os.path.join(basedir, HISTORY_DIR)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    private_dir(directory)
     name = f"{doc.get('epoch', 0):06d}-{doc.get('generation', 0):09d}.json"
     record = {"epoch": doc.get("epoch", 0), "generation": doc.get("generation", 0),
               "sha256": shared_sha256(doc), "saved_at": time.time(),

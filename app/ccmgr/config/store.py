@@ -9,6 +9,7 @@ half a file. An invalid file is never replaced: readers keep the last good confi
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import threading
@@ -24,6 +25,7 @@ from ccmgr.errors import ConfigError
 from ccmgr.fsutil import atomic_write, file_signature, locked, remove_stale_temps
 
 T = TypeVar("T")
+log = logging.getLogger("ccmgr.config")
 # libyaml's C loader and dumper are about four times faster than the pure-Python ones.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -146,7 +148,11 @@ class ConfigStore:
                 doc["generation"] = before.generation + 1
             after = parse_config(self.path, doc)
             if self.keep_history and after.sha256 != before.sha256 and before.generation:
-                history.save(os.path.dirname(os.path.abspath(self.path)), before.doc)
+                try:
+                    history.save(os.path.dirname(os.path.abspath(self.path)), before.doc)
+                except OSError as exc:  # a missing rollback point must not block the write
+                    log.warning("could not keep generation %d for rollback: %s",
+                                before.generation, exc)
             atomic_write(self.path, dump_config(after.doc))
             self._remember(after)
         for hook in self.after_write:

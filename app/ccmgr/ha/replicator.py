@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from ccmgr.config import Config
+from ccmgr.fsutil import give_to_dir_owner
 from ccmgr.ha.bundle import make_bundle
 from ccmgr.ha.state import HAState
 from ccmgr.ha.transport import SshTransport, TransportError
@@ -141,6 +142,7 @@ class Replicator:
     def _acquire(self) -> bool:
         path = os.path.join(self.services.basedir, "replicator.lock")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        give_to_dir_owner(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
