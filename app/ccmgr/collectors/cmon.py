@@ -96,8 +96,19 @@ class CmonClient:
         url = f"{self.base}/v2/{module}"
         try:
             session = self.http.session(self.base, self.ca_file)
-            return session.post(url, data=json.dumps(body), headers=headers,
-                                timeout=(min(CONNECT_TIMEOUT, read), read))
+            data = json.dumps(body)
+            try:
+                return session.post(url, data=data, headers=headers,
+                                    timeout=(min(CONNECT_TIMEOUT, read), read))
+            except requests.exceptions.ConnectionError as exc:
+                # A pooled keep-alive connection the controller closed meanwhile fails
+                # before any reply; every call here only reads, so one retry is safe.
+                if not _aborted(exc):
+                    raise
+                read = max(MIN_READ_TIMEOUT, deadline - time.monotonic()) \
+                    if deadline is not None else read
+                return session.post(url, data=data, headers=headers,
+                                    timeout=(min(CONNECT_TIMEOUT, read), read))
         except requests.exceptions.SSLError as exc:
             raise TLSFailed(f'Post "{url}": TLS failure: {_reason(exc)}') from None
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
@@ -181,6 +192,11 @@ class CmonClient:
         if reply.get("package_version"):
             self.version = str(reply["package_version"])
         return reply
+
+
+def _aborted(exc: BaseException) -> bool:
+    text = repr(exc)
+    return "Connection aborted" in text or "RemoteDisconnected" in text
 
 
 def _reason(exc: BaseException) -> str:
