@@ -7,9 +7,11 @@ authorized_keys entries are exactly what the replication role installs on real h
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -92,9 +94,15 @@ class Node:
         raise RuntimeError(f"sshd for {self.name} did not listen")
 
     def stop_sshd(self) -> None:
+        """Stop the listener and every connection it serves (a cut channel, as on a real
+        partition; a multiplexed client connection would otherwise survive the listener)."""
         if self.sshd and self.sshd.poll() is None:
+            children = _descendants(self.sshd.pid)
             self.sshd.terminate()
             self.sshd.wait(timeout=10)
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
         self.sshd = None
 
     def start(self) -> None:
@@ -110,6 +118,24 @@ class Node:
         os.killpg(self.daemon.process.pid, 9)
         self.daemon.process.wait(timeout=10)
         self.daemon = None
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _keygen(path: Path, comment: str) -> str:

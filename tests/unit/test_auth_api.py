@@ -192,7 +192,7 @@ def test_reload_needs_a_session_or_the_local_token(harness):
     assert anon.status_code == 401 and anon.json["request_status"] == "AuthRequired"
     sid = harness.login()
     assert harness.post("/proxy/admin/reload", sid=sid).status_code == 200
-    from ccmgr.resources.admin import RELOAD_PURPOSE, RELOAD_TOKEN_HEADER
+    from ccmgr.reloadtoken import RELOAD_PURPOSE, RELOAD_TOKEN_HEADER
     token = harness.services.secret.derive(RELOAD_PURPOSE)
     local = harness.post("/proxy/admin/reload", headers={RELOAD_TOKEN_HEADER: token})
     assert local.status_code == 200

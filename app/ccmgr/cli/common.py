@@ -11,7 +11,7 @@ import sys
 
 from ccmgr import logsetup
 from ccmgr.config import Config
-from ccmgr.resources.admin import RELOAD_PURPOSE, RELOAD_TOKEN_HEADER
+from ccmgr.reloadtoken import RELOAD_PURPOSE, RELOAD_TOKEN_HEADER
 from ccmgr.runtime import Services, effective_port
 
 BANNER = "ClusterControl Manager - admin CLI v2.2"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 
 KEY_NAME = os.path.join(".ssh", "id_replication")
@@ -33,9 +34,23 @@ class SshTransport:
     def available(self) -> bool:
         return os.path.exists(self.key) and os.path.exists(self.known_hosts)
 
+    def _control_path(self) -> list[str]:
+        """One multiplexed connection per peer and user, kept 60 s: a push then costs one
+        channel on an open connection instead of a new handshake. The socket lives in a
+        private per-user directory (short path: sockets are limited to ~100 bytes)."""
+        directory = os.path.join(tempfile.gettempdir(), f"ccmgr-ssh-{os.geteuid()}")
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            if os.stat(directory).st_uid != os.geteuid():
+                return []  # somebody else's directory: no multiplexing
+        except OSError:
+            return []
+        return ["-o", "ControlMaster=auto", "-o", f"ControlPath={directory}/%C",
+                "-o", "ControlPersist=60"]
+
     def command(self, peer: dict, verb: str, connect_timeout: float = 3) -> list[str]:
         return [
-            "ssh", "-T", "-i", self.key,
+            "ssh", "-T", "-i", self.key, *self._control_path(),
             "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
             "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}",
             "-o", "GlobalKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",

@@ -15,10 +15,9 @@ import falcon
 from ccmgr.clientaddr import is_loopback
 from ccmgr.errors import AuthRequired, CcmgrError, ConfigError, value_envelope
 from ccmgr.logsetup import audit
+from ccmgr.reloadtoken import RELOAD_PURPOSE, RELOAD_TOKEN_HEADER
 from ccmgr.runtime import Services
 
-RELOAD_TOKEN_HEADER = "X-Ccmgr-Reload-Token"  # noqa: S105 - a header name
-RELOAD_PURPOSE = "ccmgr reload v1"
 log = logging.getLogger("ccmgr.admin")
 
 
