@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 
-from hapair import build_pair, login, same_shared, wait_for  # noqa: E402
+from hapair import build_pair, login, same_shared, wait_for
 
 WRITES = 100
 
