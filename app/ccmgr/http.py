@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
+import os
 import ssl
+import stat
 import threading
 
 import requests
@@ -57,7 +59,14 @@ def _insecure_context() -> ssl.SSLContext:
     return context
 
 
+MAX_CA_FILE = 4 * 1024 * 1024
+
+
 def _verifying_context(ca_file: str) -> ssl.SSLContext:
+    # ca_file comes from the API: refuse devices and huge files instead of reading them.
+    info = os.stat(ca_file)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CA_FILE:
+        raise OSError(f"{ca_file}: not a regular PEM file of at most {MAX_CA_FILE} bytes")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(cafile=ca_file)
     return context
