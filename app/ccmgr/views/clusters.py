@@ -9,20 +9,21 @@ from ccmgr.views.common import bump, controller_passes, proxy_fields
 from ccmgr.views.listrequest import Filter, ListRequest, all_pass, list_reply, tags_pass
 from ccmgr.views.model import ControllerData
 
+# Sorting and filtering work on (controller, record) entries; items are built per page.
 CLUSTER_SORT = {
-    "cluster_id": lambda i: i["cluster_id"],
-    "state": lambda i: i["state"],
-    "cluster_type": lambda i: i["cluster_type"],
+    "cluster_id": lambda e: e[1]["cluster_id"],
+    "state": lambda e: e[1]["state"],
+    "cluster_type": lambda e: e[1]["cluster_type"],
 }
 HOST_SORT = {
-    "cluster_id": lambda i: i.get("clusterid", 0),
-    "port": lambda i: i.get("port", 0),
-    "hostname": lambda i: i.get("hostname", ""),
-    "role": lambda i: i.get("role", ""),
-    "nodetype": lambda i: i.get("nodetype", ""),
-    "hoststatus": lambda i: i.get("hoststatus", ""),
+    "cluster_id": lambda e: e[1].get("clusterid", 0),
+    "port": lambda e: e[1].get("port", 0),
+    "hostname": lambda e: e[1].get("hostname", ""),
+    "role": lambda e: e[1].get("role", ""),
+    "nodetype": lambda e: e[1].get("nodetype", ""),
+    "hoststatus": lambda e: e[1].get("hoststatus", ""),
 }
-BY_KEY = (lambda i: i["Key"], None)  # v2.2 default order: the Key string, honouring desc
+BY_KEY = (lambda e: f"{e[0].xid}-{e[1]['cluster_id']}", None)  # v2.2 default: Key, any way
 
 
 def is_controller_host(host: dict) -> bool:
@@ -60,19 +61,19 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
 
 
 def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
-    items, last_updated = [], {}
+    entries, last_updated = [], {}
     for c in controllers:
         clusters = c.clusters()
         if clusters is None or not controller_passes(req.filters, c):
             continue
         last_updated[c.url] = c.data["clusters"]["processed"]
-        items.extend(cluster_item(c, cl, req.with_hosts) for cl in clusters
-                     if _cluster_passes(req.filters, cl))
-    return list_reply("clusters", items, req, last_updated, req.order, CLUSTER_SORT, BY_KEY)
+        entries.extend((c, cl) for cl in clusters if _cluster_passes(req.filters, cl))
+    return list_reply("clusters", entries, req, last_updated, req.order, CLUSTER_SORT, BY_KEY,
+                      build=lambda e: cluster_item(e[0], e[1], req.with_hosts))
 
 
 def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
-    items, last_updated = [], {}
+    entries, last_updated = [], {}
     f = req.filters
     for c in controllers:
         clusters = c.clusters()
@@ -88,29 +89,31 @@ def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> d
             for host in cl.get("hosts", ()):
                 if is_controller_host(host):
                     continue
-                if all_pass(f, (("port", str(host.get("port", 0))),
-                                ("hostname", host.get("hostname", "")),
-                                ("role", host.get("role", "")),
-                                ("nodetype", host.get("nodetype", "")),
-                                ("hoststatus", host.get("hoststatus", "")))):
-                    items.append({**proxy_fields(c), **host})
-    return list_reply("hosts", items, req, last_updated, req.order, HOST_SORT)
+                if not f or all_pass(f, (("port", str(host.get("port", 0))),
+                                         ("hostname", host.get("hostname", "")),
+                                         ("role", host.get("role", "")),
+                                         ("nodetype", host.get("nodetype", "")),
+                                         ("hoststatus", host.get("hoststatus", "")))):
+                    entries.append((c, host))
+    return list_reply("hosts", entries, req, last_updated, req.order, HOST_SORT,
+                      build=lambda e: {**proxy_fields(e[0]), **e[1]})
 
 
 def missing_schedules(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     """Clusters without a scheduled backup job. Controllers whose schedules are unknown
     (never fetched) are left out rather than reported as missing everything."""
-    items, last_updated = [], {}
+    entries, last_updated = [], {}
     for c in controllers:
         clusters, backups = c.clusters(), c.payload("backups")
         if clusters is None or backups is None:
             continue
         last_updated[c.url] = c.data["clusters"]["processed"]
         scheduled = {j.get("cluster_id", 0) for j in backups["schedules"]}
-        items.extend(cluster_item(c, cl, req.with_hosts, controller_url="")
-                     for cl in clusters
-                     if cl["cluster_id"] not in scheduled and _cluster_passes(req.filters, cl))
-    return list_reply("clusters", items, req, last_updated, req.order, CLUSTER_SORT, BY_KEY)
+        entries.extend((c, cl) for cl in clusters
+                       if cl["cluster_id"] not in scheduled and _cluster_passes(req.filters, cl))
+    return list_reply("clusters", entries, req, last_updated, req.order, CLUSTER_SORT, BY_KEY,
+                      build=lambda e: cluster_item(e[0], e[1], req.with_hosts,
+                                                   controller_url=""))
 
 
 def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]) -> dict:

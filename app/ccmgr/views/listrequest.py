@@ -110,8 +110,8 @@ def parse_order(order: str) -> tuple[str, bool]:
     return name, desc
 
 
-def sort_items(items: list[dict], order: str, keys: dict[str, Callable[[dict], Any]],
-               default: tuple[Callable[[dict], Any], bool | None] | None = None) -> list[dict]:
+def sort_items(items: list[Any], order: str, keys: dict[str, Callable[[Any], Any]],
+               default: tuple[Callable[[Any], Any], bool | None] | None = None) -> list[Any]:
     """Sort by a known field; unknown/empty → ``default`` (key, forced direction or None to
     honour the request), else unchanged order. Python's sort is stable (cmon-proxy's isn't)."""
     name, desc = parse_order(order)
@@ -125,17 +125,21 @@ def sort_items(items: list[dict], order: str, keys: dict[str, Callable[[dict], A
     return sorted(items, key=key, reverse=desc)
 
 
-def paginate(items: list[dict], req: ListRequest) -> list[dict]:
+def paginate(items: list[Any], req: ListRequest) -> list[Any]:
     if req.per_page <= 0:
         return items
     start = min((req.page - 1) * req.per_page, len(items))
     return items[start:min(start + req.per_page, len(items))]
 
 
-def list_reply(items_key: str, items: list[dict], req: ListRequest, last_updated: Any,
-               order: str, keys: dict[str, Callable[[dict], Any]],
-               default: tuple[Callable[[dict], Any], bool | None] | None = None) -> dict:
-    """{page?, perPage?, total?, <items>, last_updated}: zero page/perPage/total omitted."""
+def list_reply(items_key: str, items: list[Any], req: ListRequest, last_updated: Any,
+               order: str, keys: dict[str, Callable[[Any], Any]],
+               default: tuple[Callable[[Any], Any], bool | None] | None = None,
+               build: Callable[[Any], dict] | None = None) -> dict:
+    """{page?, perPage?, total?, <items>, last_updated}: zero page/perPage/total omitted.
+
+    With ``build``, ``items`` are raw entries turned into reply items only after paging
+    (big lists: building 10 000 host items to return 50 would dominate the request)."""
     ordered = sort_items(items, order, keys, default)
     body: dict[str, Any] = {}
     if req.page:
@@ -144,6 +148,7 @@ def list_reply(items_key: str, items: list[dict], req: ListRequest, last_updated
         body["perPage"] = req.per_page
     if ordered:
         body["total"] = len(ordered)
-    body[items_key] = paginate(ordered, req)
+    page = paginate(ordered, req)
+    body[items_key] = [build(e) for e in page] if build is not None else page
     body["last_updated"] = last_updated
     return body
