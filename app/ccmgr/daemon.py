@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ccmgr: error: {exc.filename or basedir}: {exc.strerror}", file=sys.stderr)
         return 1
     os.environ[BASEDIR_ENV] = basedir
-    gunicorn_args = [sys.executable, "-m", "gunicorn", "-c", "python:ccmgr.gunicorn_conf",
-                     "ccmgr.app:get_app()"]
+    # A file path, not "python:ccmgr.gunicorn_conf": gunicorn re-executes a config *file* on
+    # every HUP, but imports a python: module only once, so reloads would miss port/TLS changes.
+    conf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_conf.py")
+    gunicorn_args = [sys.executable, "-m", "gunicorn", "-c", conf, "ccmgr.app:get_app()"]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, gunicorn_args)  # noqa: S606 - become gunicorn, keep the PID

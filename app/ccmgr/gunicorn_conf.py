@@ -1,8 +1,9 @@
 """gunicorn settings for ccmgr, read from the node's ccmgr.yaml (CCMGR_BASEDIR).
 
-Plain assignments under headings, as gunicorn's own examples do. gunicorn re-executes
-this file on every start and on every HUP, so a changed port or certificate applies on
-``systemctl reload ccmgr``. Check with ``gunicorn --check-config -c python:ccmgr.gunicorn_conf``.
+Plain assignments under headings, as gunicorn's own examples do. ``ccmgr`` passes this file
+by path, and gunicorn re-executes a config file on every start and on every HUP, so a changed
+port or certificate applies on ``systemctl reload ccmgr``. Check with
+``gunicorn --check-config -c .../ccmgr/gunicorn_conf.py ccmgr.app:get_app()``.
 """
 
 import os

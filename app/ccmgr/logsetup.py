@@ -17,11 +17,17 @@ audit_log = logging.getLogger("ccmgr.audit")
 
 
 def _open_private(path: str) -> None:
+    """Create the log 0640: group-readable for operators in the service group, never world.
+    Explicit chmod, because a service UMask (0077) would otherwise make it 0600."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    created = not os.path.exists(path)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    os.close(fd)
-    if os.stat(path).st_mode & 0o007:
-        os.chmod(path, 0o640)
+    try:
+        mode = os.fstat(fd).st_mode & 0o777
+        if created or mode & 0o007:
+            os.fchmod(fd, 0o640)
+    finally:
+        os.close(fd)
 
 
 def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True) -> None:

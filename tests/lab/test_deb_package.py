@@ -379,10 +379,6 @@ def test_reload_under_load_drops_no_request_and_replaces_the_workers(installed, 
 
 
 @pytest.mark.lab
-@pytest.mark.xfail(strict=True, reason=(
-    "app: ccmgr.daemon starts gunicorn with `-c python:ccmgr.gunicorn_conf`; gunicorn "
-    "imports a python: config once (importlib.import_module is cached), so HUP does not "
-    "re-read port, bind address or TLS paths. Passing the file path instead fixes it."))
 def test_reload_applies_gunicorn_settings_from_ccmgr_yaml(installed):
     lab = installed
     address = lab.hosts[HOST]
