@@ -168,9 +168,7 @@ def _body(name: str, required: bool = True) -> dict:
 
 def _op(summary: str, ok: dict, *, body: str | None = None, gated: bool = True,
         errors: dict | None = None, tag: str = "proxy") -> dict:
-    responses = {"200": ok, **COMMON_ERRORS, **(errors or {})}
-    if gated:
-        responses.update(GATED)
+    responses = {"200": ok, **COMMON_ERRORS, **(GATED if gated else {}), **(errors or {})}
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
     if body:
         op["requestBody"] = _body(body)
@@ -200,6 +198,10 @@ def document() -> dict:
         "/health": {"get": _op("Node health for load balancers", _json(
             _ref("Health"), "Serving"), gated=False, tag="ops", errors={
             "503": _json(_ref("Health"), "Cannot serve")})},
+        "/proxy/ha/status": {m: _op("Node health plus peers, for logged-in users", _json(
+            _ref("Health"), "Serving"), tag="ops", errors={
+            "503": _json({"oneOf": [_ref("Health"), ENV]}, "Cannot serve")})
+            for m in ("get", "post")},
         "/openapi.json": {"get": _op("This document", _json(
             {"type": "object", "additionalProperties": True}, "OpenAPI 3"), gated=False,
             tag="ops")},
