@@ -69,13 +69,10 @@ def make_api(basedir: Path, cmon_estate: Callable[..., SimEstate]) -> Iterator[C
             estate = cmon_estate(**estate_kw)
         if instances is None:
             instances = [instance_of(c) for c in estate] if estate is not None else []
-        doc: dict[str, Any] = {"timeout": timeout, "instances": instances}
-        if cache_ttl is not None:
-            doc["cache_ttl"] = cache_ttl
-        write_config(basedir, doc)
+        write_config(basedir, {"timeout": timeout, "instances": instances})
         services = Services.from_basedir(str(basedir))
         password = bootstrap(services)
-        collectors = Collectors()
+        collectors = Collectors(ttl=cache_ttl)  # sub-second TTLs for tests
         api = Api(services, testing.TestClient(create_app(services, collectors=collectors)),
                   collectors, estate, password)
         made.append(api)

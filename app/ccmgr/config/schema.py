@@ -30,6 +30,7 @@ SAMESITE = ("Strict", "Lax", "None")
 SHARED_KEYS = (
     "fetch_jobs_hours", "fetch_backups_days", "instances", "timeout", "users",
     "session_ttl", "single_controller", "session_samesite", "replication_wait",
+    "fetch_concurrency", "cache_ttl",
 )
 LOCAL_KEYS = (
     "filename", "webapproot", "logfile", "frontend_path", "port", "tls_cert", "tls_key",
@@ -42,7 +43,8 @@ WRITE_ORDER = (
     "filename", "webapproot", "fetch_jobs_hours", "fetch_backups_days", "instances",
     "timeout", "logfile", "users", "frontend_path", "port", "tls_cert", "tls_key",
     "session_ttl", "single_controller", "session_samesite", "bind_address", "node_name",
-    "role", "peers", "trusted_proxies", "peer_ca_file", "replication_wait", "generation",
+    "role", "peers", "trusted_proxies", "peer_ca_file", "replication_wait",
+    "fetch_concurrency", "cache_ttl", "generation",
     "epoch",
 )
 
@@ -290,6 +292,9 @@ def parse_config(path: str, raw: Any) -> Config:
     doc["peers"] = _normalise_peers(path, raw.get("peers"))
     doc["trusted_proxies"] = _normalise_proxies(path, raw.get("trusted_proxies"))
     doc["replication_wait"] = _int_key(path, raw, "replication_wait", 5)
+    # Unified view: controller fetches at once (thread pool) and seconds data stay fresh.
+    doc["fetch_concurrency"] = _int_key(path, raw, "fetch_concurrency", 64)
+    doc["cache_ttl"] = _int_key(path, raw, "cache_ttl", 60)
     doc["generation"] = _int_key(path, raw, "generation", 0, minimum=0)
     doc["epoch"] = _int_key(path, raw, "epoch", 0, minimum=0)
     return Config(path=path, doc=doc)
