@@ -1,4 +1,9 @@
-"""Daemon workers and ccmgradm writing one ccmgr.yaml at once: nothing lost, never torn."""
+"""Daemon workers and ccmgradm writing one ccmgr.yaml at once: nothing lost, never torn.
+
+The API writers add controllers through /proxy/controllers/add (each a distinct,
+unreachable loopback URL: add succeeds even when the controller is down, and a refused
+connection answers the add's login test at once).
+"""
 
 import json
 import subprocess
@@ -9,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ccmgr.passwords import hash_password
-from conftest import start_daemon, stop_daemon, write_config
+from conftest import start_daemon, stop_daemon
 
-API_USERS = 500          # each gets exactly one profile write through the API
+API_CONTROLLERS = 500    # each is one /proxy/controllers/add
 CLI_CONTROLLERS = 500    # each is one `ccmgradm addcontroller`
 PROCESSES_PER_KIND = 2
 
@@ -31,16 +35,18 @@ CLI_WRITER = textwrap.dedent("""
 API_WRITER = textwrap.dedent("""
     import json, sys
     import requests
-    url, ca, start, stop = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    url, ca, password, start, stop = (sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]),
+                                      int(sys.argv[5]))
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = ca
+    r = s.post(url + "/proxy/auth/login", timeout=30,
+               data=json.dumps({"username": "admin", "password": password}))
+    assert r.status_code == 200, r.text
     for i in range(start, stop):
-        s = requests.Session()
-        s.trust_env = False
-        s.verify = ca
-        r = s.post(url + "/proxy/auth/login", timeout=30,
-                   data=json.dumps({"username": f"api{i}", "password": "pw"}))
-        assert r.status_code == 200, r.text
-        r = s.post(url + "/proxy/auth/update", timeout=30, data=json.dumps(
-            {"user": {"username": f"api{i}", "email": f"api{i}@done.example"}}))
+        r = s.post(url + "/proxy/controllers/add", timeout=30, data=json.dumps(
+            {"controller": {"url": f"127.0.0.1:9/api{i}", "name": f"api{i}",
+                            "username": "rpc", "password": "rpc-pw"}}))
         assert r.status_code == 200, r.text
 """)
 
@@ -74,10 +80,8 @@ def _split(total: int, parts: int) -> list[tuple[int, int]]:
 
 @pytest.mark.slow
 def test_1000_mixed_writes_from_4_processes_are_all_kept(basedir):
-    shared_hash = hash_password("pw")
-    write_config(basedir, {"users": [{"username": "admin", "passwordhash": shared_hash}] + [
-        {"username": f"api{i}", "passwordhash": shared_hash} for i in range(API_USERS)]})
     daemon = start_daemon(basedir)
+    password = daemon.admin_password()
     try:
         config_path = str(basedir / "ccmgr.yaml")
         generation_before = yaml.safe_load(Path(config_path).read_text()).get("generation", 0)
@@ -90,8 +94,9 @@ def test_1000_mixed_writes_from_4_processes_are_all_kept(basedir):
                                     stderr=subprocess.PIPE, text=True)
                    for a, b in _split(CLI_CONTROLLERS, PROCESSES_PER_KIND)]
         writers += [subprocess.Popen([sys.executable, "-c", API_WRITER, daemon.url, daemon.ca,
-                                      str(a), str(b)], stderr=subprocess.PIPE, text=True)
-                    for a, b in _split(API_USERS, PROCESSES_PER_KIND)]
+                                      password, str(a), str(b)], stderr=subprocess.PIPE,
+                                     text=True)
+                    for a, b in _split(API_CONTROLLERS, PROCESSES_PER_KIND)]
         started = time.monotonic()
         for writer in writers:
             _, err = writer.communicate(timeout=300)
@@ -104,11 +109,12 @@ def test_1000_mixed_writes_from_4_processes_are_all_kept(basedir):
         assert reads > 100  # the reader really looked while the writers wrote
 
         doc = yaml.safe_load(Path(config_path).read_text())
-        urls = {i["url"] for i in doc["instances"]}
-        assert urls == {f"cmon{i}.lab:9501" for i in range(CLI_CONTROLLERS)}
-        emails = {u["username"]: u.get("email") for u in doc["users"]}
-        assert all(emails[f"api{i}"] == f"api{i}@done.example" for i in range(API_USERS))
-        assert doc["generation"] - generation_before == API_USERS + CLI_CONTROLLERS
+        urls = [i["url"] for i in doc["instances"]]
+        assert len(urls) == len(set(urls)) == API_CONTROLLERS + CLI_CONTROLLERS
+        assert set(urls) == {f"cmon{i}.lab:9501" for i in range(CLI_CONTROLLERS)} | {
+            f"127.0.0.1:9/api{i}" for i in range(API_CONTROLLERS)}
+        assert len({i["xid"] for i in doc["instances"]}) == len(urls)
+        assert doc["generation"] - generation_before == API_CONTROLLERS + CLI_CONTROLLERS
         print(f"\n1000 writes from 4 processes in {elapsed:.1f}s; reader parsed the file "
               f"{reads} times, 0 torn")
         health = json.loads(daemon.session().get(f"{daemon.url}/health").text)
