@@ -1,84 +1,76 @@
 #!/usr/bin/env bash
-# The local demo: two simulated controllers and one ccmgr daemon on loopback.
-#   tools/demo.sh        start (idempotent) and print how to use it
-#   tools/demo.sh stop   stop everything it started
+# The demo: the HA appliance on the multi-host lab (docs/lab.md, docs/deployment.md).
+#   tools/demo.sh        lab up, build the .deb, deploy with ansible/site.yml, start 3
+#                        simulated controllers on cmon1, print how to use it (idempotent)
+#   tools/demo.sh stop   take the lab down (everything the demo started lives in it)
+# Needs root (the lab does). LAB_DIR / LAB_CACHE as for lab/labctl.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEMO=${DEMO_DIR:-$PWD/demo}
-BIN=$PWD/.venv/bin
-PORT=${DEMO_PORT:-19051}
-SIM_BASE=${DEMO_SIM_PORT:-19501}
-export CCMGR_BASEDIR=$DEMO/basedir
+REPO=$PWD
+BIN=$REPO/.venv/bin
+LAB_DIR=${LAB_DIR:-/var/lib/ccmgr-lab}
+WHEELS=$REPO/build/cmonsim-wheelhouse
+export ANSIBLE_CONFIG=$REPO/ansible/ansible.cfg ANSIBLE_FORCE_COLOR=0 PATH="$BIN:$PATH"
 
-stop_pid() {  # stop a process we started (by its recorded PID), wait, then force
-    local file=$1
-    [ -f "$file" ] || return 0
-    local pid; pid=$(cat "$file")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-    fi
-    rm -f "$file"
-}
+say() { printf '==> %s\n' "$*"; }
 
 if [ "${1:-}" = "stop" ]; then
-    stop_pid "$DEMO/ccmgr.pid"
-    stop_pid "$DEMO/cmonsim.pid"
-    echo "demo stopped (state kept in $DEMO; remove it for a fresh start)"
+    say "taking the lab down"
+    python3 lab/labctl.py down
     exit 0
 fi
 
-mkdir -p "$CCMGR_BASEDIR"
-chmod 0750 "$CCMGR_BASEDIR"
+say "bringing the lab up (lb, ccm1, ccm2, cmon1)"
+"$BIN/python" lab/labctl.py up
 
-if ! { [ -f "$DEMO/cmonsim.pid" ] && kill -0 "$(cat "$DEMO/cmonsim.pid")" 2>/dev/null; }; then
-    echo "==> starting 2 simulated controllers on 127.0.0.1:$SIM_BASE-$((SIM_BASE + 1))"
-    "$BIN/cmonsim" --controllers 2 --clusters 5 --hosts 3 --seed 1 --bind 127.0.0.1 \
-        --base-port "$SIM_BASE" >"$DEMO/cmonsim.log" 2>&1 &
-    echo $! >"$DEMO/cmonsim.pid"
+deb=$(ls -t dist/ccmgr_*.deb 2>/dev/null | head -1 || true)
+if [ -z "$deb" ] || [ -n "$(find app/ccmgr packaging systemd -newer "$deb" -type f -print -quit)" ]; then
+    say "building the .deb (make deb)"
+    make --no-print-directory deb
+    deb=$(ls -t dist/ccmgr_*.deb | head -1)
+fi
+say "package: $deb"
+
+# cmonsim and its dependencies as wheels for the lab hosts' Python 3.11 (they are offline).
+if ! ls "$WHEELS"/cmonsim-*.whl >/dev/null 2>&1 || \
+        [ -n "$(find app/sim/cmonsim -newer "$(ls "$WHEELS"/cmonsim-*.whl | head -1)" -type f -print -quit)" ]; then
+    say "building the cmonsim wheelhouse ($WHEELS)"
+    rm -rf "$WHEELS" && mkdir -p "$WHEELS"
+    "$BIN/python" -m pip wheel --quiet --no-deps -w "$WHEELS" app/sim
+    pins=$(grep -E '^(cryptography|cffi|pycparser)==' requirements/runtime.txt)
+    # shellcheck disable=SC2086  # one argument per pin
+    "$BIN/python" -m pip download --quiet --only-binary=:all: --no-deps -d "$WHEELS" \
+        --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
+        --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+        --platform manylinux2014_x86_64 --platform any $pins
 fi
 
-if [ ! -f "$CCMGR_BASEDIR/ccmgr.yaml" ]; then
-    printf 'port: %s\nbind_address: 127.0.0.1\nnode_name: demo\n' "$PORT" \
-        >"$CCMGR_BASEDIR/ccmgr.yaml"
-    chmod 0600 "$CCMGR_BASEDIR/ccmgr.yaml"
-fi
+INV=$LAB_DIR/inventory.yml
+say "starting the simulated controllers on cmon1 (ansible/cmonsim.yml)"
+"$BIN/ansible-playbook" -i "$INV" ansible/cmonsim.yml -e "cmonsim_wheelhouse=$WHEELS" \
+    -e "site_ccmgr_deb=$REPO/$deb"
+say "deploying the site (ansible/site.yml); the controllers are seeded from ansible/vars/lab.yml"
+"$BIN/ansible-playbook" -i "$INV" ansible/site.yml -e "site_ccmgr_deb=$REPO/$deb"
 
-if ! { [ -f "$DEMO/ccmgr.pid" ] && kill -0 "$(cat "$DEMO/ccmgr.pid")" 2>/dev/null; }; then
-    echo "==> starting ccmgr on https://127.0.0.1:$PORT"
-    "$BIN/ccmgr" --basedir "$CCMGR_BASEDIR" >"$DEMO/ccmgr.out" 2>&1 &
-    echo $! >"$DEMO/ccmgr.pid"
-fi
-
-echo "==> waiting for ccmgr to answer /health"
-for _ in $(seq 100); do
-    curl -sfk "https://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -sfk "https://127.0.0.1:$PORT/health" >/dev/null || {
-    echo "ccmgr did not start; see $DEMO/ccmgr.out" >&2; exit 1; }
-
-for i in 1 2; do
-    url="127.0.0.1:$((SIM_BASE + i - 1))"
-    if ! "$BIN/ccmgradm" listcontrollers 2>/dev/null | grep -q "^\* $url "; then
-        echo "==> registering simulated controller cmon-0$i ($url)"
-        echo "pw-cmon-0$i" | "$BIN/ccmgradm" addcontroller -u ccadmin --password-stdin \
-            -n "cmon-0$i" "$url" >/dev/null
-    fi
-done
-
+LB=$(ssh -F "$LAB_DIR/ssh_config" lb 'hostname -I' | awk '{print $1}')
+CA=$LAB_DIR/pki/ca.crt
+PW=$LAB_DIR/secrets/ccmgr-admin-password
 cat <<EOT
 
-ccmgr demo is running.
-  URL:             https://127.0.0.1:$PORT
-  admin password:  $CCMGR_BASEDIR/initial-admin-password
-  controllers:     .venv/bin/ccmgradm listcontrollers   (CCMGR_BASEDIR=$CCMGR_BASEDIR)
+ccmgr HA demo is running: lb (HAProxy) -> ccm1 (primary), ccm2 (secondary); 3 simulated
+controllers on cmon1.
 
-Try it with curl:
-  curl -k -c /tmp/ccmgr.jar -XPOST https://127.0.0.1:$PORT/proxy/auth/login \\
-       -d "{\"username\":\"admin\",\"password\":\"\$(cat $CCMGR_BASEDIR/initial-admin-password)\"}"
-  curl -k -b /tmp/ccmgr.jar -XPOST https://127.0.0.1:$PORT/proxy/auth/check -d '{}'
+  URL:             https://$LB/   (CA certificate: $CA)
+  admin password:  $PW   (user admin)
+  stats page:      ssh -F $LAB_DIR/ssh_config -L 9000:127.0.0.1:9000 lb
+                   then http://127.0.0.1:9000/haproxy_stats
+                   (user admin: $LAB_DIR/secrets/haproxy-stats-admin-password,
+                    read-only user monitor: $LAB_DIR/secrets/haproxy-stats-monitor-password)
 
-Stop it with: make demo-stop
+Log in through the balancer and look at the unified view:
+  curl --cacert $CA -c /tmp/ccmgr.jar -XPOST https://$LB/proxy/auth/login \\
+       -d "{\"username\":\"admin\",\"password\":\"\$(cat $PW)\"}"
+  curl --cacert $CA -b /tmp/ccmgr.jar https://$LB/proxy/controllers/status
+
+A shell on a host: make lab-ssh HOST=ccm1      Stop it all: make demo-stop
 EOT
