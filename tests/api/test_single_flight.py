@@ -61,3 +61,19 @@ def test_stale_data_is_served_at_once_and_refreshed_in_the_background(make_api):
     while ctl.count("clusters", "getAllClusterInfo") < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ctl.count("clusters", "getAllClusterInfo") == 2  # the background refresh ran
+
+
+def test_memoized_replies_follow_data_and_config_changes(make_api):
+    api = make_api(controllers=2, clusters=2, hosts=1, cache_ttl=0.2)
+    body = {"order": "cluster_id", "perPage": 10, "page": 1}
+    first = api.post("/proxy/clusters/list", body).json
+    assert first == api.post("/proxy/clusters/list", body).json and first["total"] == 4
+    api.estate[1].set_faults(mode="http500")
+    import time
+    time.sleep(0.3)
+    api.post("/proxy/clusters/list", {"force_update": True})
+    # The failing controller keeps its last good clusters; its age grows, the data do not.
+    assert api.post("/proxy/clusters/list", body).json["total"] == 4
+    assert api.post("/proxy/controllers/remove", {"xid": api.xid(1)}).status_code == 200
+    after = api.post("/proxy/clusters/list", body).json
+    assert after["total"] == 2 and list(after["last_updated"]) == [api.estate[0].url]

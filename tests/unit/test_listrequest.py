@@ -121,3 +121,20 @@ def test_list_reply_omits_zero_page_perpage_total():
     body = lr.list_reply("things", ITEMS, ListRequest(page=2, per_page=2), {"u": "t"}, "n", KEYS)
     assert list(body) == ["page", "perPage", "total", "things", "last_updated"]
     assert (body["total"], [i["n"] for i in body["things"]]) == (5, [3, 4])
+
+
+@pytest.mark.parametrize("filters", [
+    (), F, (Filter("tags", matchall=("a",)),), (Filter("state", "", ("X", "Y")),
+                                               Filter("tags", matchall=("a", "b"))),
+    (Filter("state"),), (Filter("tags", "a"), Filter("state", "X")),
+])
+def test_compiled_matcher_agrees_with_passes(filters):
+    fields = {"state": lambda r: r["state"], "port": lambda r: r["port"]}
+    ok = lr.matcher(filters, fields, lambda r: r["tags"])
+    for state in ("", "X", "Y", "STARTED", "DEGRADED"):
+        for port in ("", "3306"):
+            for tags in ([], ["a"], ["a", "b"], None):
+                rec = {"state": state, "port": port, "tags": tags}
+                expected = lr.all_pass(filters, (("state", state), ("port", port))) and \
+                    lr.tags_pass(filters, tags)
+                assert ok(rec) is expected, rec

@@ -14,15 +14,16 @@ WHEN = datetime(2024, 7, 11, 10, 0, 0, tzinfo=UTC)
 
 
 def host(hid, status="CmonHostOnline", nodetype="galera", port=3306):
-    return records.host({"hostId": hid, "hoststatus": status, "nodetype": nodetype,
-                         "port": port, "hostname": f"10.0.0.{hid}", "clusterid": 1})
+    return {"class_name": "CmonHost", "hostId": hid, "hoststatus": status,
+            "nodetype": nodetype, "port": str(port), "hostname": f"10.0.0.{hid}",
+            "clusterid": 1, "unknown_key": "dropped"}
 
 
 CTRL = host(9, nodetype="controller", port=9500)
 
 
 def cluster(cid, state="STARTED", ctype="GALERA", tags=(), hosts=None):
-    return records.cluster({"class_name": "CmonClusterInfo", "cluster_id": cid,
+    return records.light_cluster({"class_name": "CmonClusterInfo", "cluster_id": cid,
                             "cluster_name": f"c{cid}", "cluster_type": ctype, "state": state,
                             "tags": list(tags), "hosts": [CTRL, *(hosts or [])]})
 
@@ -114,12 +115,22 @@ def test_clusters_list_default_key_order_desc_and_with_hosts():
                                     "h1:9501": "2024-07-11T09:59:00Z"}
     with_hosts = clusters.clusters_list([A], ListRequest(with_hosts=True))["clusters"][0]
     assert [h["hostId"] for h in with_hosts["hosts"]] == [1, 2]
+    assert with_hosts["hosts"][0]["port"] == 3306 and "unknown_key" not in with_hosts["hosts"][0]
+    assert list(with_hosts)[:7] == ["xid", "controller_id", "controller_url", "class_name",
+                                    "cluster_id", "cluster_name", "cluster_type"]
+    assert list(with_hosts)[7] == "hosts" and "_raw" not in with_hosts
 
 
 def test_clusters_hosts_excludes_controller_and_filters_clusterid():
     body = clusters.clusters_hosts([A, B], ListRequest(filters=(Filter("clusterid", "2"),)))
     assert [h["hostId"] for h in body["hosts"]] == [3]
-    assert body["hosts"][0]["xid"] == "x1"
+    assert body["hosts"][0]["xid"] == "x1" and "_raw" not in body["hosts"][0]
+    by_port = clusters.clusters_hosts([A, B], ListRequest(filters=(Filter("port", "3306"),
+                                                                   Filter("port", "1"))))
+    assert [h["hostId"] for h in by_port["hosts"]] == [1, 2, 3]
+    tagged = clusters.clusters_hosts([A, B], ListRequest(filters=(
+        Filter("tags", matchall=("eu", "prod")),)))
+    assert [h["hostId"] for h in tagged["hosts"]] == [1, 2]
 
 
 def test_missing_schedules_skips_unknown_schedules():

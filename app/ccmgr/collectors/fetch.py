@@ -44,7 +44,7 @@ def fetch_clusters(client: CmonClient, ctx: FetchContext) -> dict:
     reply = client.call("clusters", {"operation": "getAllClusterInfo", "with_hosts": True,
                                      "with_license_check": True, "with_tags": True},
                         ctx.deadline)
-    clusters = [records.cluster(c) for c in reply.get("clusters") or ()
+    clusters = [records.light_cluster(c) for c in reply.get("clusters") or ()
                 if isinstance(c, dict)]
     return {
         "clusters": clusters,

@@ -64,6 +64,7 @@ class Collectors:
         self._fanout: Executor | None = None
         self._clients: dict[tuple[str, str], tuple[tuple, CmonClient]] = {}
         self._fingerprints: dict[str, tuple] = {}
+        self._synced: Config | None = None
         self._ldap: dict[str, _Identity] = {}
         self.last_seen: dict[str, datetime] = {}
         self._swept = 0.0
@@ -110,7 +111,8 @@ class Collectors:
                            missing_reason=reason)
 
     def client(self, identity: str, instance: dict, timeout: float) -> CmonClient:
-        xid, fp = instance["xid"], _fingerprint(instance)
+        xid = instance["xid"]
+        fp = self._fingerprints.get(xid) or _fingerprint(instance)
         with self._lock:
             held = self._clients.get((identity, xid))
             if held is not None and held[0] == fp:
@@ -123,12 +125,12 @@ class Collectors:
 
     def sync(self, config: Config) -> None:
         """Forget clients and cache entries of controllers that were removed or changed."""
+        if config is self._synced:  # the store hands out one object per file version
+            return
         current = {i["xid"]: _fingerprint(i) for i in config.instances}
         with self._lock:
             stale = {x for x, fp in self._fingerprints.items() if current.get(x) != fp}
-            if not stale and len(self._fingerprints) == len(current):
-                return
-            self._fingerprints = current
+            self._fingerprints, self._synced = current, config
             for key in [k for k in self._clients if k[1] in stale]:
                 del self._clients[key]
             for xid in stale:

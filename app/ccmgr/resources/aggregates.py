@@ -6,7 +6,10 @@ request fields the endpoint takes. GET has no body (no filters); POST needs a JS
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +18,9 @@ import falcon
 from ccmgr.collectors.service import Collectors
 from ccmgr.resources.common import body_of, set_age, who
 from ccmgr.views import alarms, backups, clusters, jobs, listrequest, logs
+from ccmgr.views.model import ControllerData, Who
+
+MEMO_SIZE = 128
 
 
 @dataclass(frozen=True)
@@ -43,22 +49,64 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+class ReplyMemo:
+    """Rendered replies by (request, identity, data versions): dashboards repeat the same
+    queries, and a view over 2000 clusters costs far more than a lookup. Any refresh of
+    any controller's data changes the key, so a memoized reply is never out of date."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(path: str, request: Any, who: Who, data: Sequence[ControllerData],
+            kinds: Sequence[str]) -> Hashable:
+        versions = tuple((c.xid, c.url, c.controller_id,
+                          tuple((k, id(c.data.get(k)), c.fetched.get(k)) for k in kinds))
+                         for c in data)
+        return (path, request, who, versions)
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class Aggregate:
     auth_required = True
 
-    def __init__(self, collectors: Collectors, endpoint: Endpoint) -> None:
+    def __init__(self, collectors: Collectors, endpoint: Endpoint,
+                 memo: ReplyMemo | None = None) -> None:
         self.collectors = collectors
         self.endpoint = endpoint
+        self.memo = memo or ReplyMemo()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         ep = self.endpoint
         spec = listrequest.STATUS_FIELDS if ep.status else listrequest.LIST_FIELDS
         request = listrequest.parse(body_of(req), spec)
+        acting = who(req)
         data = self.collectors.gather(
-            who(req), req.context.config, ep.kinds, force=request.force_update,
+            acting, req.context.config, ep.kinds, force=request.force_update,
             force_clusters=request.force_update and ep.forces_clusters)
-        result: Any = ep.render(data, request.filters if ep.status else request)
-        set_age(resp, data, ("clusters", *ep.kinds))
-        resp.media = result
+        kinds = ("clusters", *ep.kinds)
+        set_age(resp, data, kinds)
+        key = self.memo.key(req.path, request, acting, data, kinds)
+        body = self.memo.get(key)
+        if body is None:
+            result: Any = ep.render(data, request.filters if ep.status else request)
+            body = json.dumps(result, ensure_ascii=False).encode()
+            self.memo.put(key, body)
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = body
 
     on_post = on_get

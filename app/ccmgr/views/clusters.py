@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from ccmgr.views import records
 from ccmgr.views.common import bump, controller_passes, proxy_fields
-from ccmgr.views.listrequest import Filter, ListRequest, all_pass, list_reply, tags_pass
+from ccmgr.views.listrequest import Filter, ListRequest, list_reply, matcher, tags_pass
 from ccmgr.views.model import ControllerData
 
 # Sorting and filtering work on (controller, record) entries; items are built per page.
@@ -30,11 +31,19 @@ def is_controller_host(host: dict) -> bool:
     return host.get("nodetype") == "controller"
 
 
-def _cluster_passes(filters: Sequence[Filter], cluster: dict) -> bool:
-    return all_pass(filters, (("cluster_id", str(cluster["cluster_id"])),
-                              ("state", cluster["state"]),
-                              ("cluster_type", cluster["cluster_type"]))) and tags_pass(
-        filters, cluster.get("tags"))
+CLUSTER_FIELDS = {"cluster_id": lambda cl: str(cl["cluster_id"]),
+                  "state": lambda cl: cl["state"],
+                  "cluster_type": lambda cl: cl["cluster_type"]}
+HOST_CLUSTER_FIELDS = {"cluster_id": lambda cl: str(cl["cluster_id"]),
+                       "clusterid": lambda cl: str(cl["cluster_id"]),
+                       "cluster_type": lambda cl: cl["cluster_type"]}
+HOST_FIELDS = {"port": lambda h: str(h["port"]), "hostname": lambda h: h["hostname"],
+               "role": lambda h: h["role"], "nodetype": lambda h: h["nodetype"],
+               "hoststatus": lambda h: h["hoststatus"]}
+
+
+def _cluster_matcher(filters: Sequence[Filter]) -> Callable[[dict], bool]:
+    return matcher(filters, CLUSTER_FIELDS, lambda cl: cl.get("tags"))
 
 
 def _without_first_controller(hosts: list[dict]) -> list[dict]:
@@ -47,27 +56,30 @@ def _without_first_controller(hosts: list[dict]) -> list[dict]:
 
 def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
                  controller_url: str | None = None) -> dict:
+    """A reply item from a cached (light) cluster: shaped here, for one page only."""
     item = proxy_fields(c)
     if controller_url is not None:
         item["controller_url"] = controller_url
-    for key, value in cluster.items():
-        if key == "hosts":
-            if with_hosts:
-                item["hosts"] = _without_first_controller(value)
-            continue
+    shaped = records.cluster(cluster["_raw"], with_hosts=False)
+    hosts = [records.host(h["_raw"]) for h in _without_first_controller(cluster["hosts"])] \
+        if with_hosts else []
+    for key, value in shaped.items():
         item[key] = value
+        if key == "cluster_type" and hosts:
+            item["hosts"] = hosts  # where cmon-proxy's struct has it
     item["Key"] = f"{c.xid}-{cluster['cluster_id']}"
     return item
 
 
 def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     entries, last_updated = [], {}
+    ok = _cluster_matcher(req.filters)
     for c in controllers:
         clusters = c.clusters()
         if clusters is None or not controller_passes(req.filters, c):
             continue
         last_updated[c.url] = c.data["clusters"]["processed"]
-        entries.extend((c, cl) for cl in clusters if _cluster_passes(req.filters, cl))
+        entries.extend((c, cl) for cl in clusters if ok(cl))
     return list_reply("clusters", entries, req, last_updated, req.order, CLUSTER_SORT, BY_KEY,
                       build=lambda e: cluster_item(e[0], e[1], req.with_hosts))
 
@@ -75,34 +87,27 @@ def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> di
 def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     entries, last_updated = [], {}
     f = req.filters
+    cluster_ok = matcher(f, HOST_CLUSTER_FIELDS, lambda cl: cl.get("tags"))
+    host_ok = matcher(f, HOST_FIELDS)
     for c in controllers:
         clusters = c.clusters()
         if clusters is None or not controller_passes(f, c):
             continue
         last_updated[c.url] = c.data["clusters"]["processed"]
         for cl in clusters:
-            cid = str(cl["cluster_id"])
-            if not (all_pass(f, (("cluster_id", cid), ("clusterid", cid),
-                                 ("cluster_type", cl["cluster_type"])))
-                    and tags_pass(f, cl.get("tags"))):
+            if not cluster_ok(cl):
                 continue
-            for host in cl.get("hosts", ()):
-                if is_controller_host(host):
-                    continue
-                if not f or all_pass(f, (("port", str(host.get("port", 0))),
-                                         ("hostname", host.get("hostname", "")),
-                                         ("role", host.get("role", "")),
-                                         ("nodetype", host.get("nodetype", "")),
-                                         ("hoststatus", host.get("hoststatus", "")))):
-                    entries.append((c, host))
+            entries.extend((c, host) for host in cl["hosts"]
+                           if not is_controller_host(host) and host_ok(host))
     return list_reply("hosts", entries, req, last_updated, req.order, HOST_SORT,
-                      build=lambda e: {**proxy_fields(e[0]), **e[1]})
+                      build=lambda e: {**proxy_fields(e[0]), **records.host(e[1]["_raw"])})
 
 
 def missing_schedules(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     """Clusters without a scheduled backup job. Controllers whose schedules are unknown
     (never fetched) are left out rather than reported as missing everything."""
     entries, last_updated = [], {}
+    ok = _cluster_matcher(req.filters)
     for c in controllers:
         clusters, backups = c.clusters(), c.payload("backups")
         if clusters is None or backups is None:
@@ -110,7 +115,7 @@ def missing_schedules(controllers: Sequence[ControllerData], req: ListRequest) -
         last_updated[c.url] = c.data["clusters"]["processed"]
         scheduled = {j.get("cluster_id", 0) for j in backups["schedules"]}
         entries.extend((c, cl) for cl in clusters
-                       if cl["cluster_id"] not in scheduled and _cluster_passes(req.filters, cl))
+                       if cl["cluster_id"] not in scheduled and ok(cl))
     return list_reply("clusters", entries, req, last_updated, req.order, CLUSTER_SORT, BY_KEY,
                       build=lambda e: cluster_item(e[0], e[1], req.with_hosts,
                                                    controller_url=""))

@@ -101,6 +101,29 @@ def all_pass(filters: Sequence[Filter], pairs: Iterable[tuple[str, str]]) -> boo
     return all(passes(filters, k, v) for k, v in pairs)
 
 
+def matcher(filters: Sequence[Filter], fields: dict[str, Callable[[Any], str]],
+            tags_of: Callable[[Any], Iterable[str] | None] | None = None
+            ) -> Callable[[Any], bool]:
+    """``passes``/``tags_pass`` compiled once per request for big lists (same rules)."""
+    first: dict[str, tuple[str, frozenset[str]]] = {}
+    for f in filters:
+        first.setdefault(f.key, (f.value, frozenset(f.values)))
+    checks = [(first[key], get) for key, get in fields.items() if key in first]
+    required = next((frozenset(f.matchall) for f in filters if f.key == "tags" and f.matchall),
+                    None) if tags_of is not None else None
+    if not checks and not required:
+        return lambda record: True
+
+    def ok(record: Any) -> bool:
+        for (value, values), get in checks:
+            v = get(record)
+            if v and v != value and v not in values:
+                return False
+        return not required or required.issubset(tags_of(record) or ())  # type: ignore[misc]
+
+    return ok
+
+
 # -- ordering and paging ----------------------------------------------------------------------
 def parse_order(order: str) -> tuple[str, bool]:
     """``"created desc"`` → ("created", True); anything but desc is ascending."""

@@ -161,7 +161,7 @@ CLUSTER_FIELDS: tuple[Field, ...] = (
 )
 
 
-def cluster(record: Any) -> dict:
+def cluster(record: Any, *, with_hosts: bool = True) -> dict:
     """A cluster; ``hosts`` and ``tags`` only when non-empty, ``databases`` never (not fetched)."""
     if not isinstance(record, dict):
         return {}
@@ -169,7 +169,8 @@ def cluster(record: Any) -> dict:
     out = {"class_name": _str(record["class_name"])} if "class_name" in record else {}
     for key in ("cluster_id", "cluster_name", "cluster_type"):
         out[key] = shaped[key]
-    hosts = [host(h) for h in record.get("hosts") or () if isinstance(h, dict)]
+    hosts = [host(h) for h in record.get("hosts") or () if isinstance(h, dict)] \
+        if with_hosts else []
     if hosts:
         out["hosts"] = hosts
     out["state"] = shaped["state"]
@@ -180,6 +181,32 @@ def cluster(record: Any) -> dict:
     for key in ("cluster_auto_recovery", "node_auto_recovery", "vendor", "version"):
         out[key] = shaped[key]
     return out
+
+
+def _tags(value: Any) -> list[str]:
+    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+
+def light_host(record: dict) -> dict:
+    """What filters, sorting and counts need; the full host is shaped per reply page."""
+    return {"hostId": as_int(record.get("hostId")), "clusterid": as_int(record.get("clusterid")),
+            "hostname": _str(record.get("hostname")), "port": as_int(record.get("port")),
+            "role": _str(record.get("role")), "nodetype": _str(record.get("nodetype")),
+            "hoststatus": _str(record.get("hoststatus")), "_raw": record}
+
+
+def light_cluster(record: dict) -> dict:
+    """The cached form of a cluster: the fields aggregates read, plus the raw record.
+
+    Shaping every host of 50 controllers x 40 clusters at fetch time cost more CPU than
+    the controllers' latency; replies shape only the records they return.
+    """
+    return {"cluster_id": as_int(record.get("cluster_id")),
+            "state": _str(record.get("state")),
+            "cluster_type": _str(record.get("cluster_type")),
+            "tags": _tags(record.get("tags")),
+            "hosts": [light_host(h) for h in record.get("hosts") or () if isinstance(h, dict)],
+            "_raw": record}
 
 
 ALARM_FIELDS: tuple[Field, ...] = (

@@ -1,0 +1,161 @@
+"""Unified-view bench: 50 controllers x 40 clusters x 5 hosts, 200 ms latency each.
+
+    .venv/bin/python bench/aggregate.py [--controllers 50] [--clusters 40] [--hosts 5]
+
+Starts cmonsim in its own process and a real ccmgr daemon on loopback, then measures
+(figures go to docs/benchmarks.md, "Unified view"; nothing here is asserted):
+
+* cold /proxy/clusters/status right after start (includes the 50 controller logins) and
+  with established controller sessions (force_update), each divided by the latency;
+* warm requests/s of /proxy/clusters/list (perPage 50, two filters, ordered) vs /health;
+* peak RSS (VmHWM) of the gunicorn worker holding the estate.
+
+All traffic goes to 127.0.0.1; every loop is bounded in count and time; everything started
+is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from cmonsim.testing import start_estate  # noqa: E402
+from conftest import start_daemon, stop_daemon, write_config  # noqa: E402
+
+LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
+    {"key": "state", "values": ["STARTED", "DEGRADED", "FAILURE"]},
+    {"key": "cluster_type", "values": ["GALERA", "REPLICATION", "POSTGRESQL_SINGLE",
+                                       "MONGODB"]}]}
+
+
+def worker_pid(arbiter: int) -> int:
+    children = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
+    return int(children[0])
+
+
+def vm(pid: int, key: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def timed_post(session: requests.Session, url: str, body: dict) -> tuple[float, dict]:
+    started = time.perf_counter()
+    reply = session.post(url, json=body, timeout=120)
+    elapsed = time.perf_counter() - started
+    reply.raise_for_status()
+    return elapsed, reply.json()
+
+
+def throughput(make_session, url: str, body: dict | None, threads: int, per_thread: int,
+               budget: float, unique: bool = False) -> float:
+    """Requests/s; ``unique`` adds a filter on an unknown key (filters nothing) with a
+    fresh value per request, so no reply can come from ccmgr's reply memo."""
+    done = [0] * threads
+    deadline = time.monotonic() + budget
+
+    def run(k: int) -> None:
+        s = make_session()
+        for n in range(per_thread):
+            if time.monotonic() > deadline:
+                break
+            payload = body
+            if unique and body is not None:
+                payload = {**body, "filters": [*body["filters"],
+                                               {"key": "bench_nonce", "value": f"{k}-{n}"}]}
+            r = s.post(url, json=payload, timeout=30) if body is not None else \
+                s.get(url, timeout=30)
+            r.raise_for_status()
+            done[k] += 1
+
+    workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=budget + 60)
+    return sum(done) / (time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--controllers", type=int, default=50)
+    parser.add_argument("--clusters", type=int, default=40)
+    parser.add_argument("--hosts", type=int, default=5)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(argv)
+    lat = args.latency
+    print(f"estate {args.controllers} x {args.clusters} x {args.hosts}, latency {lat * 1000:.0f}"
+          " ms; starting cmonsim (own process) ...", flush=True)
+    with start_estate(controllers=args.controllers, clusters=args.clusters, hosts=args.hosts,
+                      seed=1, latency=lat, subprocess=True) as estate, \
+            tempfile.TemporaryDirectory(prefix="ccmgr-bench-") as tmp:
+        basedir = Path(tmp) / "basedir"
+        basedir.mkdir(mode=0o750)
+        write_config(basedir, {"timeout": 30, "instances": [
+            {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
+            for c in estate]})
+        daemon = start_daemon(basedir)
+        try:
+            pid = worker_pid(daemon.process.pid)
+            s = daemon.session()
+            s.post(f"{daemon.url}/proxy/auth/login", timeout=30, json={
+                "username": "admin", "password": daemon.admin_password()}).raise_for_status()
+            cookie = s.cookies.get("sid")
+            status_url = f"{daemon.url}/proxy/clusters/status"
+            print(f"daemon up, worker pid {pid}, RSS {vm(pid, 'VmRSS'):.0f} MiB", flush=True)
+
+            first, body = timed_post(s, status_url, {})
+            total = sum(body["clusters_count"].values())
+            assert total == args.controllers * args.clusters, body.keys()
+            warm_sessions = []
+            for _ in range(5):
+                elapsed, body = timed_post(s, status_url, {"force_update": True})
+                warm_sessions.append(elapsed)
+            cold = statistics.median(warm_sessions)
+            print(f"cold, first request after start (incl. {args.controllers} logins): "
+                  f"{first * 1000:.0f} ms = {first / lat:.2f} x latency")
+            print(f"cold cache, established sessions (force_update), median of 5: "
+                  f"{cold * 1000:.0f} ms = {cold / lat:.2f} x latency "
+                  f"(min {min(warm_sessions) * 1000:.0f}, max {max(warm_sessions) * 1000:.0f})")
+
+            def make_session() -> requests.Session:
+                ss = daemon.session()
+                ss.cookies.set("sid", cookie)
+                return ss
+
+            list_url = f"{daemon.url}/proxy/clusters/list"
+            _, page = timed_post(s, list_url, LIST_BODY)
+            print(f"clusters/list: total {page['total']}, page of {len(page['clusters'])}")
+            throughput(make_session, list_url, LIST_BODY, args.threads, 20, 20)  # warm-up
+            list_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 250, 30)
+            unique_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 100, 30,
+                                    unique=True)
+            health_rps = throughput(make_session, f"{daemon.url}/health", None, args.threads,
+                                    250, 30)
+            print(f"warm clusters/list: {list_rps:.0f} req/s (same request: reply memo); "
+                  f"{unique_rps:.0f} req/s (every request distinct: view computed); "
+                  f"/health: {health_rps:.0f} req/s")
+            print(f"ratio list/health: {list_rps / health_rps:.2f} (memo), "
+                  f"{unique_rps / health_rps:.2f} (computed)")
+            print(f"worker peak RSS (VmHWM): {vm(pid, 'VmHWM'):.0f} MiB "
+                  f"(now {vm(pid, 'VmRSS'):.0f} MiB)")
+        finally:
+            stop_daemon(daemon)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
