@@ -92,4 +92,6 @@ def get_app(basedir: str | None = None) -> falcon.App:
     logsetup.configure(config.logfile)
     bootstrap(services)
     attach(services).start()  # push after writes; catch-up and heartbeat loop (one per node)
-    return create_app(services)
+    collectors = Collectors()
+    collectors.warm_up(config)  # background controller logins, in this (forked) worker
+    return create_app(services, collectors=collectors)

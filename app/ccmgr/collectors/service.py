@@ -224,6 +224,24 @@ class Collectors:
             ))
         return out
 
+    def warm_up(self, config: Config) -> None:
+        """Log in to every static-credential controller in the background, as cmon-proxy
+        does at start (it blocks; we do not), so the first request finds open sessions."""
+        self.sync(config)
+        pool, _ = self._pools(config)
+        timeout = float(config.timeout)
+
+        def login(client: CmonClient) -> None:
+            try:
+                if not client.sid:
+                    client.authenticate(time.monotonic() + timeout)
+            except CmonError as exc:
+                log.info("start-up login to %s failed: %s", client.url, exc.message)
+
+        for instance in config.instances:
+            if not instance.get("useldap"):
+                pool.submit(login, self.client(DEFAULT_IDENTITY, instance, timeout))
+
     # -- LDAP forwarding (spec §2.5.2) ------------------------------------------------------
     def touch(self, username: str) -> None:
         known = self._ldap.get(username)

@@ -139,20 +139,19 @@ def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Fil
                                               "nodes_count": {}, "node_states": {}})
             mine = by_controller.setdefault(c.xid, {"cluster_states": {}, "node_states": {},
                                                     "by_cluster": {}})
-            per_cluster: dict = {}
             for target in (cluster_states, kind["cluster_states"], mine["cluster_states"]):
                 bump(target, state)
             for target in (clusters_count, kind["clusters_count"]):
                 bump(target, c.url)
             for target in (nodes_count, kind["nodes_count"]):
                 bump(target, c.url, len(hosts) - 1)  # cmon-proxy: one controller host each
+            per_cluster: dict = {}
             for host in hosts:
-                if is_controller_host(host):
-                    continue
-                status = host.get("hoststatus", "")
-                for target in (node_states, kind["node_states"], mine["node_states"],
-                               per_cluster):
-                    bump(target, status)
+                if host["nodetype"] != "controller":
+                    bump(per_cluster, host["hoststatus"])
+            for target in (node_states, kind["node_states"], mine["node_states"]):
+                for status, n in per_cluster.items():
+                    bump(target, status, n)
             mine["by_cluster"][str(cl["cluster_id"])] = (
                 {"node_states": per_cluster} if per_cluster else {})
     body: dict = {}
