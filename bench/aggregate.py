@@ -5,8 +5,9 @@
 Starts cmonsim in its own process and a real ccmgr daemon on loopback, then measures
 (figures go to docs/benchmarks.md, "Unified view"; nothing here is asserted):
 
-* cold /proxy/clusters/status right after start (includes the 50 controller logins) and
-  with established controller sessions (force_update), each divided by the latency;
+* cold /proxy/clusters/status right after start (ccmgr starts the controller logins in the
+  background when the worker starts, as cmon-proxy logs in at start) and with established
+  controller sessions (force_update), each divided by the latency;
 * warm requests/s of /proxy/clusters/list (perPage 50, two filters, ordered) vs /health;
 * peak RSS (VmHWM) of the gunicorn worker holding the estate.
 
@@ -125,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 elapsed, body = timed_post(s, status_url, {"force_update": True})
                 warm_sessions.append(elapsed)
             cold = statistics.median(warm_sessions)
-            print(f"cold, first request after start (incl. {args.controllers} logins): "
+            print(f"cold, first request after start (the {args.controllers} logins were started "
+                  "in the background at worker start): "
                   f"{first * 1000:.0f} ms = {first / lat:.2f} x latency")
             print(f"cold cache, established sessions (force_update), median of 5: "
                   f"{cold * 1000:.0f} ms = {cold / lat:.2f} x latency "

@@ -125,7 +125,7 @@ class CmonClient:
         if sid:
             self.sid = sid
         try:
-            reply = response.json()
+            reply = json.loads(response.content)  # bytes: no str copy of a 200 KiB reply
         except ValueError:
             kind = response.headers.get("Content-Type", "no content type")
             raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}, "
