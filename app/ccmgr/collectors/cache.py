@@ -55,9 +55,13 @@ class Cache:
         limit = error_ttl if entry.error is not None else ttl
         return now - entry.attempted_at < limit
 
-    def start(self, key: Hashable, fetch: Callable[[], Any], executor: Executor, *,
-              ttl: float, error_ttl: float, force: bool = False) -> tuple[Entry, Future | None]:
-        """The current entry and, if the caller should wait, the refresh to wait for."""
+    def start(self, key: Hashable, make_fetch: Callable[[], Callable[[], Any]],
+              executor: Executor, *, ttl: float, error_ttl: float,
+              force: bool = False) -> tuple[Entry, Future | None]:
+        """The current entry and, if the caller should wait, the refresh to wait for.
+
+        ``make_fetch()`` builds the fetch only when one has to start (the warm path of a
+        request touches every controller, so it must stay cheap)."""
         now = self.clock()
         with self._lock:
             entry = self._entries.get(key, Entry())
@@ -65,7 +69,7 @@ class Cache:
             if not force and self._fresh(entry, ttl, error_ttl, now):
                 return entry, None
             if flight is None:
-                flight = executor.submit(self._run, key, fetch)
+                flight = executor.submit(self._run, key, make_fetch())
                 self._flights[key] = flight
             # Stale data is served at once while the refresh runs; cold or forced waits.
             must_wait = force or entry.attempted_at == 0.0

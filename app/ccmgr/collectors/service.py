@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ccmgr.collectors.cache import Cache, Entry, settle
@@ -162,10 +163,10 @@ class Collectors:
             identity = self.identity_for(who, instance)
             client = self.client(identity, instance, timeout)
             ids = cluster_ids(clusters[instance["xid"]].data) if clusters else []
-            fetch = self._fetch_fn(kind, client, config, ids, fanout)
             key = (identity, instance["xid"], kind)
             pending[(kind, instance["xid"])] = self.cache.start(
-                key, fetch, pool, ttl=ttl, error_ttl=min(ERROR_TTL, ttl), force=force)
+                key, partial(self._fetch_fn, kind, client, config, ids, fanout), pool,
+                ttl=ttl, error_ttl=min(ERROR_TTL, ttl), force=force)
         return pending
 
     def gather(self, who: Who, config: Config, kinds: Iterable[str], *,
@@ -208,19 +209,25 @@ class Collectors:
             xid = instance["xid"]
             identity = self.identity_for(who, instance)
             client = self.client(identity, instance, timeout)
-            per_kind = {kind: settled[(kind, xid)] for kind in kinds}
-            for kind in peek:
-                per_kind.setdefault(kind, self.cache.get((identity, xid, kind)))
+            data, fetched, errors, ages = {}, {}, {}, {}
+            version = [xid, instance["url"], client.controller_id]
+            for kind in (*kinds, *peek):
+                entry = settled.get((kind, xid))
+                if entry is None:
+                    if kind in data:
+                        continue
+                    entry = self.cache.get((identity, xid, kind))
+                data[kind], fetched[kind] = entry.data, entry.fetched
+                ages[kind] = entry.age(now)
+                if entry.error is not None:
+                    errors[kind] = entry.error
+                version.append((kind, id(entry.data), entry.fetched_at))
             out.append(ControllerData(
                 xid=xid, url=instance["url"], name=instance.get("name", ""),
-                controller_id=client.controller_id,
-                data={k: e.data for k, e in per_kind.items()},
-                fetched={k: e.fetched for k, e in per_kind.items()},
-                errors={k: e.error for k, e in per_kind.items() if e.error is not None},
-                ages={k: e.age(now) for k, e in per_kind.items()},
-                version=client.version, last_status=client.last_status,
-                ldap=bool(instance.get("useldap")),
-                frontend_url=instance.get("frontend_url", ""),
+                controller_id=client.controller_id, data=data, fetched=fetched, errors=errors,
+                ages=ages, version=client.version, last_status=client.last_status,
+                ldap=bool(instance.get("useldap")), frontend_url=instance.get("frontend_url", ""),
+                version_key=tuple(version),
             ))
         return out
 

@@ -62,10 +62,7 @@ class ReplyMemo:
     @staticmethod
     def key(path: str, request: Any, who: Who, data: Sequence[ControllerData],
             kinds: Sequence[str]) -> Hashable:
-        versions = tuple((c.xid, c.url, c.controller_id,
-                          tuple((k, id(c.data.get(k)), c.fetched.get(k)) for k in kinds))
-                         for c in data)
-        return (path, request, who, versions)
+        return (path, request, who, kinds, tuple(c.version_key for c in data))
 
     def get(self, key: Hashable) -> bytes | None:
         with self._lock:
@@ -98,7 +95,7 @@ class Aggregate:
         data = self.collectors.gather(
             acting, req.context.config, ep.kinds, force=request.force_update,
             force_clusters=request.force_update and ep.forces_clusters)
-        kinds = ("clusters", *ep.kinds)
+        kinds = tuple(dict.fromkeys(("clusters", *ep.kinds)))
         set_age(resp, data, kinds)
         key = self.memo.key(req.path, request, acting, data, kinds)
         body = self.memo.get(key)

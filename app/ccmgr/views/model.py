@@ -35,6 +35,7 @@ class ControllerData:
     last_status: str = ""
     ldap: bool = False
     frontend_url: str = ""
+    version_key: tuple = ()  # changes whenever any of this controller's data changes
 
     def clusters(self) -> list[dict] | None:
         payload = self.data.get("clusters")
