@@ -155,13 +155,15 @@ class Collectors:
         return run
 
     def _start(self, who: Who, config: Config, instances: list[dict], kind: str,
-               force: bool, clusters: dict[str, Entry] | None = None) -> dict:
+               force: bool, clients: dict[str, CmonClient],
+               clusters: dict[str, Entry] | None = None) -> dict:
         pool, fanout = self._pools(config)
         ttl, timeout = self.ttl(config), float(config.timeout)
         pending = {}
         for instance in instances:
             identity = self.identity_for(who, instance)
             client = self.client(identity, instance, timeout)
+            clients[instance["xid"]] = client
             ids = cluster_ids(clusters[instance["xid"]].data) if clusters else []
             key = (identity, instance["xid"], kind)
             pending[(kind, instance["xid"])] = self.cache.start(
@@ -190,17 +192,19 @@ class Collectors:
             kinds.insert(0, "clusters")
         first = [k for k in kinds if k not in NEEDS_CLUSTERS]
         pending: dict = {}
+        clients: dict[str, CmonClient] = {}
         for kind in first:
             kind_force = (force if force_clusters is None else force_clusters) \
                 if kind == "clusters" else force
-            pending.update(self._start(who, config, instances, kind, kind_force))
+            pending.update(self._start(who, config, instances, kind, kind_force, clients))
         settled = settle(pending, deadline, self.clock)
         second = [k for k in kinds if k in NEEDS_CLUSTERS]
         if second:
             clusters = {xid: e for (kind, xid), e in settled.items() if kind == "clusters"}
             pending = {}
             for kind in second:
-                pending.update(self._start(who, config, instances, kind, force, clusters))
+                pending.update(self._start(who, config, instances, kind, force, clients,
+                                           clusters))
             settled.update(settle(pending, deadline, self.clock))
         now = self.clock()
         timeout = float(config.timeout)
@@ -208,7 +212,7 @@ class Collectors:
         for instance in instances:
             xid = instance["xid"]
             identity = self.identity_for(who, instance)
-            client = self.client(identity, instance, timeout)
+            client = clients.get(xid) or self.client(identity, instance, timeout)
             data, fetched, errors, ages = {}, {}, {}, {}
             version = [xid, instance["url"], client.controller_id]
             for kind in (*kinds, *peek):
