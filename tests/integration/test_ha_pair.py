@@ -229,3 +229,15 @@ def test_rollback_on_the_primary_restores_an_older_generation_everywhere(pair):
     assert not any(u["username"] == "temp" for u in a.config()["users"])
     assert a.health()["generation"] == generation + 1
     assert same_shared(a, b)
+
+
+def test_controller_add_on_the_secondary_is_made_by_the_primary(pair):
+    a, b = pair
+    s = login(b, "admin", admin_password(a))
+    reply = s.post(f"{b.url}/proxy/controllers/add", data=json.dumps(
+        {"controller": {"url": "127.0.0.1:9/fwd", "name": "fwd", "username": "u",
+                        "password": "p"}}))
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["X-Ccmgr-Primary"] == "node-a"
+    assert any(i["url"] == "127.0.0.1:9/fwd" for i in a.config()["instances"])
+    assert same_shared(a, b)

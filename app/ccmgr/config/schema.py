@@ -7,6 +7,7 @@ cmon-proxy file round-trips. Every problem names its key (``instances[2].url``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -136,7 +137,7 @@ class Config:
 
     @property
     def node_name(self) -> str:
-        return self.doc.get("node_name") or socket.gethostname()
+        return self.doc.get("node_name") or _hostname()
 
     @property
     def role(self) -> str:
@@ -152,6 +153,11 @@ class Config:
 
     def user(self, username: str) -> dict | None:
         return next((u for u in self.users if u.get("username") == username), None)
+
+
+@functools.cache
+def _hostname() -> str:
+    return socket.gethostname()  # read per request otherwise (X-Ccmgr-Node)
 
 
 def shared_part(doc: dict) -> dict:

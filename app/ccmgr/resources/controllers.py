@@ -113,6 +113,7 @@ class Test(_Tester):
 
 class Add(_Tester):
     auth_required = True
+    writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _refuse_ldap(req, "add")
@@ -145,6 +146,7 @@ class Add(_Tester):
 
 class Update(_Tester):
     auth_required = True
+    writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _refuse_ldap(req, "update")
@@ -189,6 +191,7 @@ class Update(_Tester):
 
 class Remove:
     auth_required = True
+    writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def __init__(self, services: Services) -> None:
         self.services = services
