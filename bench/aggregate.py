@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from cmonsim.testing import start_estate  # noqa: E402
-from conftest import start_daemon, stop_daemon, write_config  # noqa: E402
+from daemonkit import start_daemon, stop_daemon, write_config  # noqa: E402
 
 LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
     {"key": "state", "values": ["STARTED", "DEGRADED", "FAILURE"]},

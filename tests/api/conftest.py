@@ -15,7 +15,7 @@ from ccmgr.collectors.service import Collectors
 from ccmgr.runtime import Services
 from ccmgr.xid import new_xid
 from cmonsim.testing import SimEstate
-from conftest import write_config
+from daemonkit import write_config
 from falcon import testing
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 import yaml
-from conftest import VENV_BIN, Daemon, free_port, start_daemon, stop_daemon
+from daemonkit import VENV_BIN, Daemon, free_port, start_daemon, stop_daemon
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 

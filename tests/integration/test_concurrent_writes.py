@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import start_daemon, stop_daemon
+from daemonkit import start_daemon, stop_daemon
 
 API_CONTROLLERS = 500    # each is one /proxy/controllers/add
 CLI_CONTROLLERS = 500    # each is one `ccmgradm addcontroller`

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from conftest import VENV_BIN, start_daemon, stop_daemon
+from daemonkit import VENV_BIN, start_daemon, stop_daemon
 
 
 def test_full_auth_flow_over_https(daemon):
@@ -126,7 +126,7 @@ def test_invalid_config_refuses_to_start_and_is_kept(basedir):
 
 
 def test_plain_gunicorn_entry_point_works(basedir):
-    from conftest import free_port
+    from daemonkit import free_port
     port = free_port()
     env = {**os.environ, "CCMGR_BASEDIR": str(basedir)}
     proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
@@ -161,7 +161,7 @@ def test_reload_applies_a_changed_port(basedir):
     import signal
     import time
 
-    from conftest import free_port
+    from daemonkit import free_port
     daemon = start_daemon(basedir)
     try:
         new_port = free_port()

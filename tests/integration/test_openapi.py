@@ -10,7 +10,7 @@ import schemathesis
 import yaml
 from ccmgr.openapi import document
 from cmonsim.testing import start_estate
-from conftest import start_daemon, stop_daemon, write_config
+from daemonkit import start_daemon, stop_daemon, write_config
 from hypothesis import HealthCheck, Phase, given, settings
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
