@@ -21,7 +21,11 @@ options:
   dir: {description: Directory on the control node., required: true, type: path}
   name: {description: File stem of the certificate (state=cert)., type: str}
   common_name: {description: Subject CN., required: true, type: str}
-  sans: {description: DNS names and IP addresses (state=cert)., type: list, elements: str, default: []}
+  sans:
+    description: DNS names and IP addresses (state=cert).
+    type: list
+    elements: str
+    default: []
   days: {description: Validity of a new certificate in days., type: int, default: 397}
   renew_days: {description: Reissue when fewer days than this remain., type: int, default: 30}
 author: ccmgr
@@ -44,11 +48,11 @@ except ImportError:  # reported by main()
     HAVE_CRYPTO = False
 
 
-def now():
-    return datetime.datetime.now(datetime.timezone.utc)
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
 
 
-def general_names(sans):
+def general_names(sans: list[str]) -> list:
     out = []
     for item in sans:
         try:
@@ -58,7 +62,7 @@ def general_names(sans):
     return out
 
 
-def san_strings(cert):
+def san_strings(cert: x509.Certificate) -> list[str]:
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -67,7 +71,7 @@ def san_strings(cert):
         str(v) for v in ext.get_values_for_type(x509.IPAddress)}
 
 
-def normalise_sans(sans):
+def normalise_sans(sans: list[str]) -> list[str]:
     out = set()
     for item in sans:
         try:
@@ -77,22 +81,22 @@ def normalise_sans(sans):
     return out
 
 
-def load_key(path):
+def load_key(path: str):  # noqa: ANN201 - a key of any supported type
     with open(path, "rb") as handle:
         return serialization.load_pem_private_key(handle.read(), password=None)
 
 
-def load_cert(path):
+def load_cert(path: str) -> x509.Certificate:
     with open(path, "rb") as handle:
         return x509.load_pem_x509_certificate(handle.read())
 
 
-def public_bytes(key):
+def public_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def write(path, data, mode):
+def write(path: str, data: bytes, mode: int) -> None:
     tmp = path + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as handle:
@@ -103,16 +107,16 @@ def write(path, data, mode):
     os.replace(tmp, path)
 
 
-def key_pem(key):
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
 
-def remaining_days(cert):
+def remaining_days(cert: x509.Certificate) -> float:
     return (cert.not_valid_after_utc - now()).total_seconds() / 86400
 
 
-def ca_problem(key_path, cert_path, renew_days):
+def ca_problem(key_path: str, cert_path: str, renew_days: int) -> str | None:
     """Why the CA must be (re)made, or None when it is fine."""
     if not (os.path.exists(key_path) and os.path.exists(cert_path)):
         return "missing"
@@ -128,7 +132,8 @@ def ca_problem(key_path, cert_path, renew_days):
     return None
 
 
-def cert_problem(key_path, cert_path, ca_cert, sans, renew_days):
+def cert_problem(key_path: str, cert_path: str, ca_cert: x509.Certificate, sans: list[str],
+                 renew_days: int) -> str | None:
     if not (os.path.exists(key_path) and os.path.exists(cert_path)):
         return "missing"
     try:
@@ -151,7 +156,7 @@ def cert_problem(key_path, cert_path, ca_cert, sans, renew_days):
     return None
 
 
-def make_ca(key_path, cert_path, common_name, days):
+def make_ca(key_path: str, cert_path: str, common_name: str, days: int) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
@@ -171,7 +176,8 @@ def make_ca(key_path, cert_path, common_name, days):
     write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
-def make_cert(key_path, cert_path, ca_key, ca_cert, common_name, sans, days):
+def make_cert(key_path: str, cert_path: str, ca_key: ec.EllipticCurvePrivateKey,
+              ca_cert: x509.Certificate, common_name: str, sans: list[str], days: int) -> None:
     key = load_key(key_path) if os.path.exists(key_path) else None
     if key is None:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -199,7 +205,7 @@ def make_cert(key_path, cert_path, ca_key, ca_cert, common_name, sans, days):
     write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "state": {"type": "str", "required": True, "choices": ["ca", "cert"]},
