@@ -40,10 +40,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lab_teardown(order=1): takes the lab down; runs after all other tests, lowest order first",
     )
+    config.addinivalue_line(
+        "markers",
+        "lab_before_site: needs plain hosts (e.g. installs and purges the .deb); runs before "
+        "any test that deploys site.yml",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("lab_before_site") is not None:
+            return -1
         mark = item.get_closest_marker("lab_teardown")
         return 0 if mark is None else mark.kwargs.get("order", 1)
 

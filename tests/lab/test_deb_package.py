@@ -40,7 +40,11 @@ BASEDIR = "/var/lib/ccmgr"
 UPGRADE_SUFFIX = "+test1"
 
 # The service's certificate is its self-signed first-start one.
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+    # A plain ccm2 before site.yml deploys it; the purge at the end leaves it plain again.
+    pytest.mark.lab_before_site,
+]
 
 
 def _version() -> str:
