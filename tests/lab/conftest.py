@@ -32,7 +32,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from labkit import Lab, lab_unavailable, on_ci
+from labkit import Lab, ensure_deb, lab_unavailable, on_ci
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,5 +84,6 @@ def site(lab: Lab) -> Lab:
     Skips the run when LAB_SITE_CONVERGED=1 (molecule's verify, after its converge).
     """
     if os.environ.get("LAB_SITE_CONVERGED") != "1":
+        ensure_deb()
         lab.playbook("ansible/site.yml")
     return lab

@@ -34,6 +34,26 @@ def lab_unavailable() -> str | None:
     return None
 
 
+PACKAGE_SOURCES = ("app/ccmgr", "app/pyproject.toml", "packaging", "systemd",
+                   "requirements/runtime.txt")
+
+
+def ensure_deb() -> Path:
+    """dist/ccmgr_*.deb for site.yml (it installs the newest one): built with `make deb`
+    when missing or older than its sources, so a clean checkout deploys its own code."""
+    debs = sorted((REPO / "dist").glob("ccmgr_*.deb"), key=lambda p: p.stat().st_mtime)
+    if debs:
+        built = debs[-1].stat().st_mtime
+        newer = [p for src in PACKAGE_SOURCES for p in (
+            [REPO / src] if (REPO / src).is_file() else (REPO / src).rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts and p.stat().st_mtime > built]
+        if not newer:
+            return debs[-1]
+    subprocess.run(["make", "--no-print-directory", "deb"], cwd=REPO, check=True,
+                   timeout=1800, env=venv_env(LINTIAN="no"))
+    return sorted((REPO / "dist").glob("ccmgr_*.deb"), key=lambda p: p.stat().st_mtime)[-1]
+
+
 def venv_env(**extra: str) -> dict[str, str]:
     """The environment for ansible/molecule: the venv's bin first on PATH."""
     path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"

@@ -168,10 +168,14 @@ def client_with_login() -> requests.Session:
 
 
 def test_primary_stopped_reads_work_writes_are_503_and_nothing_changes(pair):
+    """The primary's host is gone: its service is stopped and the secondary cannot reach it
+    (with only the service stopped, ccmgradm on the secondary still writes on the primary's
+    host over SSH, which is right)."""
     lab = pair
     s = client()
     login(s)
     lab.ssh(PRIMARY, "systemctl stop ccmgr")
+    partition(lab, PRIMARY, SECONDARY)
     try:
         before = positions(lab)[NODES.index(SECONDARY)]
         files = {n: lab.ssh(n, "sha256sum /var/lib/ccmgr/ccmgr.yaml").stdout for n in NODES}
@@ -188,6 +192,7 @@ def test_primary_stopped_reads_work_writes_are_503_and_nothing_changes(pair):
         assert {n: lab.ssh(n, "sha256sum /var/lib/ccmgr/ccmgr.yaml").stdout
                 for n in NODES} == files
     finally:
+        heal(lab, PRIMARY)
         lab.ssh(PRIMARY, "systemctl start ccmgr")
     assert wait_for(lambda: converged(lab), 30)
 

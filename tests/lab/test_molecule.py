@@ -7,13 +7,14 @@ import re
 import subprocess
 
 import pytest
-from labkit import REPO, VENV_BIN, lab_leftovers, venv_env
+from labkit import REPO, VENV_BIN, ensure_deb, lab_leftovers, venv_env
 
 # Runs last: its destroy step takes the lab down.
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.lab_teardown(order=2)]
 
 
 def test_molecule_test_passes_end_to_end(lab):
+    ensure_deb()  # converge deploys dist/ccmgr_*.deb
     env = venv_env(NO_COLOR="1", PY_COLORS="0")
     for own in ("ANSIBLE_CONFIG", "LAB_KEEP", "LAB_SITE_CONVERGED"):  # molecule sets its own
         env.pop(own, None)
