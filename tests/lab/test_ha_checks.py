@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labkit import REPO, VENV_BIN, Lab, venv_env
+from labkit import REPO, VENV_BIN, Lab, venv_env, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -91,15 +91,6 @@ def lb_cli(lab: Lab, command: str, sock: str = SOCKET) -> str:
 def show_stat(lab: Lab) -> dict[tuple[str, str], dict]:
     text = lb_cli(lab, "show stat").lstrip("# ")
     return {(r["pxname"], r["svname"]): r for r in csv.DictReader(io.StringIO(text))}
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def all_up(lab: Lab) -> bool:

@@ -12,7 +12,7 @@ import time
 
 import pytest
 import requests
-from labkit import Lab
+from labkit import Lab, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -68,15 +68,6 @@ def positions(lab: Lab) -> list[tuple]:
 def converged(lab: Lab) -> bool:
     found = positions(lab)
     return len(set(found)) == 1 and found[0][1] is not None
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def partition(lab: Lab, node: str, peer: str) -> None:

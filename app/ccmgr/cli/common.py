@@ -8,12 +8,15 @@ import getpass
 import logging
 import os
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from ccmgr import logsetup
 from ccmgr.config import Config
 from ccmgr.reloadtoken import RELOAD_PURPOSE, RELOAD_TOKEN_HEADER
 from ccmgr.runtime import Services, effective_port
 
+T = TypeVar("T")
 BANNER = "ClusterControl Manager - admin CLI v2.2"
 log = logging.getLogger("ccmgr.cli")
 
@@ -38,6 +41,22 @@ def open_services(args: argparse.Namespace) -> Services:
     if os.path.exists(logfile) and os.access(logfile, os.W_OK):
         logsetup.configure(logfile, stderr=False)
     return services
+
+
+def commit(services: Services, change: Callable[[dict], T],
+           refused: type[Exception] | tuple[type[Exception], ...]) -> T:
+    """Apply one change through the store; a refused change is one error line, nothing written."""
+    try:
+        return services.store.update(change)
+    except refused as exc:
+        raise CommandError(str(exc)) from None
+
+
+def report_committed(services: Services, what: str, *args: object) -> None:
+    """Audit a committed change, say so as cmon-proxy did, and ask the daemon to reload."""
+    audit_change(what, *args)
+    say("Succeed, reloading daemon.")
+    reload_daemon(services, services.store.current())
 
 
 def audit_change(what: str, *args: object) -> None:

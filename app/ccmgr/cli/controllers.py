@@ -7,10 +7,10 @@ import argparse
 from ccmgr import instances
 from ccmgr.cli.common import (
     CommandError,
-    audit_change,
+    commit,
     open_services,
     read_secret,
-    reload_daemon,
+    report_committed,
     say,
 )
 
@@ -67,23 +67,17 @@ def addcontroller(args: argparse.Namespace) -> int:
         if message.startswith(("missing", "invalid")):
             message = f"Couldn't add controller: InvalidRequest: {message}"
         raise CommandError(message) from None
-    audit_change("addcontroller %s (xid %s)", record["url"], record["xid"])
-    say("Succeed, reloading daemon.")
-    reload_daemon(services, services.store.current())
+    report_committed(services, "addcontroller %s (xid %s)", record["url"], record["xid"])
     return 0
 
 
 def updatecontroller(args: argparse.Namespace) -> int:
     services = open_services(args)
     fields = _fields(args, _password(args, required=False))
-    try:
-        record = services.store.update(
-            lambda doc: instances.update(doc, args.url, fields, use_ldap=args.use_ldap))
-    except instances.InstanceError as exc:
-        raise CommandError(str(exc)) from None
-    audit_change("updatecontroller %s", record["url"])
-    say("Succeed, reloading daemon.")
-    reload_daemon(services, services.store.current())
+    record = commit(services, lambda doc: instances.update(doc, args.url, fields,
+                                                           use_ldap=args.use_ldap),
+                    instances.InstanceError)
+    report_committed(services, "updatecontroller %s", record["url"])
     return 0
 
 
@@ -91,13 +85,9 @@ def dropcontroller(args: argparse.Namespace) -> int:
     if not args.key.strip():
         raise CommandError("URL or name can not be empty.")
     services = open_services(args)
-    try:
-        record = services.store.update(lambda doc: instances.drop(doc, args.key))
-    except instances.InstanceError as exc:
-        raise CommandError(str(exc)) from None
-    audit_change("dropcontroller %s", record["url"])
-    say("Succeed, reloading daemon.")
-    reload_daemon(services, services.store.current())
+    record = commit(services, lambda doc: instances.drop(doc, args.key),
+                    instances.InstanceError)
+    report_committed(services, "dropcontroller %s", record["url"])
     return 0
 
 

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from ccmgr import users
 from ccmgr.cli.common import (
     CommandError,
-    audit_change,
+    commit,
     open_services,
     read_secret,
-    reload_daemon,
-    say,
+    report_committed,
 )
 
 
@@ -38,13 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _apply(args: argparse.Namespace, change: Callable[[dict], object], what: str) -> None:
     services = open_services(args)
-    try:
-        services.store.update(change)
-    except users.UserError as exc:
-        raise CommandError(str(exc)) from None
-    audit_change(what, args.username)
-    say("Succeed, reloading daemon.")
-    reload_daemon(services, services.store.current())
+    commit(services, change, users.UserError)
+    report_committed(services, what, args.username)
 
 
 def adduser(args: argparse.Namespace) -> int:

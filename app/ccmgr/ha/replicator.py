@@ -23,6 +23,7 @@ from ccmgr.config import Config
 from ccmgr.fsutil import give_to_dir_owner
 from ccmgr.ha.bundle import make_bundle
 from ccmgr.ha.state import HAState
+from ccmgr.ha.status import peer_in_sync
 from ccmgr.ha.transport import SshTransport, TransportError
 from ccmgr.logsetup import audit
 from ccmgr.runtime import Services
@@ -173,11 +174,8 @@ class Replicator:
         for peer in config.peers:
             name = peer["name"]
             known = peers.get(name, {})
-            in_sync = (known.get("generation") == config.generation
-                       and known.get("epoch") == config.epoch
-                       and known.get("sha256") == config.sha256 and not known.get("behind"))
             due_at = self._next_try.get(name, 0.0)
-            if not in_sync:  # e.g. a ccmgradm write whose own push failed
+            if not peer_in_sync(known, config):  # e.g. a ccmgradm write whose own push failed
                 due_at = min(due_at, known.get("last_attempt", 0.0) + self._backoff.get(name, 0.5))
             if now >= due_at:
                 return True
