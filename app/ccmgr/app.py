@@ -11,7 +11,7 @@ from typing import Any
 
 import falcon
 
-from ccmgr import logsetup
+from ccmgr import gctune, logsetup
 from ccmgr.bootstrap import bootstrap
 from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError
@@ -93,5 +93,7 @@ def get_app(basedir: str | None = None) -> falcon.App:
     bootstrap(services)
     attach(services).start()  # push after writes; catch-up and heartbeat loop (one per node)
     collectors = Collectors()
+    app = create_app(services, collectors=collectors)
+    gctune.tune()  # before the first fetch: see gctune for why and the figures
     collectors.warm_up(config)  # background controller logins, in this (forked) worker
-    return create_app(services, collectors=collectors)
+    return app

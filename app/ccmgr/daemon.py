@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ccmgr: error: {exc.filename or basedir}: {exc.strerror}", file=sys.stderr)
         return 1
     os.environ[BASEDIR_ENV] = basedir
+    # glibc gives threads that allocate at once their own malloc arenas (up to 8 per CPU);
+    # with 32 request and 64 fetch threads the worker's memory then grew ~0.8 MiB with
+    # every refresh of a large estate. Two arenas keep it flat (docs/benchmarks.md). An
+    # operator's own setting (e.g. in a systemd drop-in) wins.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     # A file path, not "python:ccmgr.gunicorn_conf": gunicorn re-executes a config *file* on
     # every HUP, but imports a python: module only once, so reloads would miss port/TLS changes.
     conf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_conf.py")

@@ -50,30 +50,37 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 
 class ReplyMemo:
-    """Rendered replies by (request, identity, data versions): dashboards repeat the same
-    queries, and a view over 2000 clusters costs far more than a lookup. Any refresh of
-    any controller's data changes the key, so a memoized reply is never out of date."""
+    """Rendered replies by (request, identity) with the data versions they were made from:
+    dashboards repeat the same queries, and a view over 2000 clusters costs far more than
+    a lookup. Any refresh of any controller's data changes the versions, so a memoized
+    reply is never out of date; one reply is kept per query, so a superseded one is
+    dropped as soon as the new one exists (memory stays bounded by distinct queries)."""
 
     def __init__(self, size: int = MEMO_SIZE) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
     def key(path: str, request: Any, who: Who, data: Sequence[ControllerData],
-            kinds: Sequence[str]) -> Hashable:
-        return (path, request, who, kinds, tuple(c.version_key for c in data))
+            kinds: Sequence[str]) -> tuple[Hashable, Hashable]:
+        """(the query, the versions of the data it reads)."""
+        return (path, request, who, kinds), tuple(c.version_key for c in data)
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: tuple[Hashable, Hashable]) -> bytes | None:
+        query, versions = key
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            held = self._items.get(query)
+            if held is None or held[0] != versions:
+                return None
+            self._items.move_to_end(query)
+            return held[1]
 
-    def put(self, key: Hashable, value: bytes) -> None:
+    def put(self, key: tuple[Hashable, Hashable], value: bytes) -> None:
+        query, versions = key
         with self._lock:
-            self._items[key] = value
+            self._items[query] = (versions, value)
+            self._items.move_to_end(query)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 

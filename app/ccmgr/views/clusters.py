@@ -60,9 +60,10 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
     item = proxy_fields(c)
     if controller_url is not None:
         item["controller_url"] = controller_url
-    shaped = records.cluster(cluster["_raw"], with_hosts=False)
-    hosts = [records.host(h["_raw"]) for h in _without_first_controller(cluster["hosts"])] \
-        if with_hosts else []
+    raw = records.raw_cluster(cluster)
+    shaped = records.cluster(raw, with_hosts=False)
+    hosts = [records.host(raw["hosts"][h["_raw"][1]])
+             for h in _without_first_controller(cluster["hosts"])] if with_hosts else []
     for key, value in shaped.items():
         item[key] = value
         if key == "cluster_type" and hosts:
@@ -100,7 +101,8 @@ def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> d
             entries.extend((c, host) for host in cl["hosts"]
                            if not is_controller_host(host) and host_ok(host))
     return list_reply("hosts", entries, req, last_updated, req.order, HOST_SORT,
-                      build=lambda e: {**proxy_fields(e[0]), **records.host(e[1]["_raw"])})
+                      build=lambda e: {**proxy_fields(e[0]),
+                                       **records.host(records.raw_host(e[1]))})
 
 
 def missing_schedules(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
@@ -145,15 +147,12 @@ def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Fil
                 bump(target, c.url)
             for target in (nodes_count, kind["nodes_count"]):
                 bump(target, c.url, len(hosts) - 1)  # cmon-proxy: one controller host each
-            per_cluster: dict = {}
-            for host in hosts:
-                if host["nodetype"] != "controller":
-                    bump(per_cluster, host["hoststatus"])
+            per_cluster = cl["node_states"]  # counted when the cluster was cached
             for target in (node_states, kind["node_states"], mine["node_states"]):
                 for status, n in per_cluster.items():
                     bump(target, status, n)
             mine["by_cluster"][str(cl["cluster_id"])] = (
-                {"node_states": per_cluster} if per_cluster else {})
+                {"node_states": dict(per_cluster)} if per_cluster else {})
     body: dict = {}
     for key, value in (("cluster_states", cluster_states), ("node_states", node_states),
                        ("clusters_count", clusters_count), ("nodes_count", nodes_count)):

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ccmgr.jsonfast import dumps, loads
+
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$")
 _ZERO_TIME = "0001-01-01T00:00:00"
 
@@ -187,26 +189,53 @@ def _tags(value: Any) -> list[str]:
     return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
 
 
-def light_host(record: dict) -> dict:
-    """What filters, sorting and counts need; the full host is shaped per reply page."""
+def light_host(record: dict, cluster_blob: bytes, index: int) -> dict:
+    """What filters, sorting and counts need; the full host is shaped per reply page from
+    its cluster's encoded record (``raw_host``)."""
     return {"hostId": as_int(record.get("hostId")), "clusterid": as_int(record.get("clusterid")),
             "hostname": _str(record.get("hostname")), "port": as_int(record.get("port")),
             "role": _str(record.get("role")), "nodetype": _str(record.get("nodetype")),
-            "hoststatus": _str(record.get("hoststatus")), "_raw": record}
+            "hoststatus": _str(record.get("hoststatus")), "_raw": (cluster_blob, index)}
 
 
 def light_cluster(record: dict) -> dict:
-    """The cached form of a cluster: the fields aggregates read, plus the raw record.
+    """The cached form of a cluster: the fields aggregates read, plus the record encoded.
 
     Shaping every host of 50 controllers x 40 clusters at fetch time cost more CPU than
-    the controllers' latency; replies shape only the records they return.
+    the controllers' latency, so replies shape only the records they return. The raw
+    record is kept as compact JSON bytes, not as decoded dicts: the decoded estate was
+    ~2.5 million objects whose garbage-collector passes and deallocation on every refresh
+    cost more CPU than decoding it (docs/benchmarks.md), and it dominated the worker's
+    memory. ``node_states`` (host status counts without controller hosts) is what
+    clusters/status needs per cluster, counted once here.
     """
+    blob = dumps(record)
+    hosts = []
+    node_states: dict[str, int] = {}
+    for index, raw in enumerate(record.get("hosts") or ()):
+        if not isinstance(raw, dict):
+            continue
+        light = light_host(raw, blob, index)
+        hosts.append(light)
+        if light["nodetype"] != "controller":
+            status = light["hoststatus"]
+            node_states[status] = node_states.get(status, 0) + 1
     return {"cluster_id": as_int(record.get("cluster_id")),
             "state": _str(record.get("state")),
             "cluster_type": _str(record.get("cluster_type")),
             "tags": _tags(record.get("tags")),
-            "hosts": [light_host(h) for h in record.get("hosts") or () if isinstance(h, dict)],
-            "_raw": record}
+            "hosts": hosts, "node_states": node_states, "_raw": blob}
+
+
+def raw_cluster(light: dict) -> dict:
+    """The controller's record of a cached (light) cluster, decoded again."""
+    return loads(light["_raw"])
+
+
+def raw_host(light: dict) -> dict:
+    """The controller's record of a cached (light) host, decoded again."""
+    blob, index = light["_raw"]
+    return loads(blob)["hosts"][index]
 
 
 ALARM_FIELDS: tuple[Field, ...] = (
