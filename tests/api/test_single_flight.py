@@ -77,3 +77,73 @@ def test_memoized_replies_follow_data_and_config_changes(make_api):
     assert api.post("/proxy/controllers/remove", {"xid": api.xid(1)}).status_code == 200
     after = api.post("/proxy/clusters/list", body).json
     assert after["total"] == 2 and list(after["last_updated"]) == [api.estate[0].url]
+
+
+def test_warm_results_are_reused_until_anything_they_show_changes(make_api):
+    import time
+
+    from ccmgr.views.model import Who
+
+    api = make_api(controllers=2, clusters=2, hosts=1, cache_ttl=0.5)
+    config = api.services.store.current()
+    gather = api.collectors.gather
+    cold = gather(Who("admin"), config, ["clusters"])
+    first = gather(Who("admin"), config, ["clusters"])
+    assert first is not cold  # the cache changed while the cold one was gathered
+    assert first == cold and gather(Who("admin"), config, ["clusters"]) is first
+    assert gather(Who("someone-else"), config, ["clusters"]) is first  # same data, local
+    assert gather(Who("admin"), config, ["clusters"], peek=["alarms"]) is not first
+    forced = gather(Who("admin"), config, ["clusters"], force=True)
+    assert forced is not first
+    after = gather(Who("admin"), config, ["clusters"])
+    assert after is not first and after[0].version_key != first[0].version_key
+    assert gather(Who("admin"), config, ["clusters"]) is after
+    api.collectors.client("", config.instances[0], 5).last_status = "AccessDenied"
+    changed = gather(Who("admin"), config, ["clusters"])
+    assert changed is not after and changed[0].last_status == "AccessDenied"
+    api.estate.reset_counters()
+    time.sleep(0.6)  # past the TTL: the next request starts the background refresh
+    assert gather(Who("admin"), config, ["clusters"]) is not changed
+    deadline = time.monotonic() + 5
+    while (sum(c.count("clusters", "getAllClusterInfo") for c in api.estate) < 2
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    assert [c.count("clusters", "getAllClusterInfo") for c in api.estate] == [1, 1]
+
+
+def test_data_age_header_grows_while_a_warm_result_is_reused(make_api):
+    import time
+
+    api = make_api(controllers=1, clusters=1, hosts=1)
+    assert int(api.post("/proxy/clusters/status", {}).headers["X-Ccmgr-Data-Age"]) == 0
+    time.sleep(1.1)
+    assert int(api.post("/proxy/clusters/status", {}).headers["X-Ccmgr-Data-Age"]) == 1
+
+
+def test_start_up_logs_in_and_fetches_cluster_lists_in_the_background(make_api, cmon_estate):
+    import time
+
+    from api.conftest import instance_of
+
+    estate = cmon_estate(controllers=3, clusters=2, hosts=1, ldap=[2], latency=0.2)
+    instances = [instance_of(estate[0]), instance_of(estate[1]),
+                 instance_of(estate[2], useldap=True, username="", password="")]
+    api = make_api(estate, instances=instances, login=False)
+    api.estate[1].set_faults(wrong_credentials=True)
+    config = api.services.store.current()
+    started = time.monotonic()
+    api.collectors.warm_up(config)
+    assert time.monotonic() - started < 0.15  # nothing waits for the controllers
+    deadline = time.monotonic() + 10
+    while api.collectors.cache.fetches < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # let any further (wrong) fetch show up
+    cached = api.collectors.cache.keys()  # (identity, xid, kind)
+    fetched = {key[1] for key in cached}
+    assert fetched == {api.xid(0)}  # not the one refusing the login, not the LDAP one
+    counts = [c.count("clusters", "getAllClusterInfo") for c in api.estate]
+    assert counts == [1, 0, 0]
+    # The first request joins what start-up fetched instead of fetching again.
+    assert api.login().status_code == 200
+    assert api.post("/proxy/clusters/list", {}).json["total"] >= 2
+    assert api.estate[0].count("clusters", "getAllClusterInfo") == 1

@@ -38,6 +38,12 @@ class Entry:
     def age(self, now: float) -> float | None:
         return None if self.data is None else max(0.0, now - self.fetched_at)
 
+    def expires(self, ttl: float, error_ttl: float) -> float:
+        """When this entry stops being fresh (monotonic; 0 if never attempted)."""
+        if self.attempted_at == 0.0:
+            return 0.0
+        return self.attempted_at + (error_ttl if self.error is not None else ttl)
+
 
 class Cache:
     def __init__(self, clock: Callable[[], float] = time.monotonic,
@@ -48,12 +54,10 @@ class Cache:
         self._flights: dict[Hashable, Future] = {}
         self._lock = threading.Lock()
         self.fetches = 0  # completed fetch attempts (tests and stats)
+        self.changes = 0  # bumped whenever an entry is written or dropped
 
     def _fresh(self, entry: Entry, ttl: float, error_ttl: float, now: float) -> bool:
-        if entry.attempted_at == 0.0:
-            return False
-        limit = error_ttl if entry.error is not None else ttl
-        return now - entry.attempted_at < limit
+        return now < entry.expires(ttl, error_ttl)
 
     def start(self, key: Hashable, make_fetch: Callable[[], Callable[[], Any]],
               executor: Executor, *, ttl: float, error_ttl: float,
@@ -93,6 +97,7 @@ class Cache:
             if self._flights.get(key) is not None:
                 self._entries[key] = entry
                 self._flights.pop(key, None)
+                self.changes += 1
             self.fetches += 1
         return entry
 
@@ -107,6 +112,7 @@ class Cache:
                 del self._entries[key]
             for key in [k for k in self._flights if match(k)]:
                 del self._flights[key]
+            self.changes += 1
 
     def keys(self) -> list[Hashable]:
         with self._lock:

@@ -38,11 +38,28 @@ DEFAULT_CONCURRENCY = 64
 ERROR_TTL = 10.0  # a failed controller is retried at most this often (per kind)
 LDAP_REQUIRED = "LDAP authentication is required"
 DEFAULT_IDENTITY = ""
+MAX_SNAPSHOTS = 64
 
 
 def _fingerprint(instance: dict) -> tuple:
     return tuple(instance.get(k) or "" for k in ("url", "username", "password", "keyfile",
                                                    "useldap", "ca_file"))
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One gather result, reusable while nothing it was built from has changed."""
+
+    config: Config
+    changes: int                      # Cache.changes when it was built
+    valid_until: float                # the earliest expiry of the entries it holds
+    clients: tuple[CmonClient, ...]
+    client_state: tuple               # what it copied from those clients
+    data: list[ControllerData]
+
+
+def _client_state(clients: Iterable[CmonClient]) -> tuple:
+    return tuple((c.controller_id, c.version, c.last_status) for c in clients)
 
 
 @dataclass
@@ -69,6 +86,7 @@ class Collectors:
         self._ldap: dict[str, _Identity] = {}
         self.last_seen: dict[str, datetime] = {}
         self._swept = 0.0
+        self._snapshots: dict[tuple, _Snapshot] = {}
 
     # -- settings and pools -----------------------------------------------------------------
     def ttl(self, config: Config) -> float:
@@ -178,6 +196,9 @@ class Collectors:
 
         Kinds that need the cluster list (alarms, jobs, logs, audit) are started once it is
         there; everything else starts at once. ``peek`` kinds are read from the cache only.
+        Without ``force``, a previous result is handed out again while every entry in it
+        is fresh and nothing in the cache or the clients changed: a warm dashboard request
+        then costs one comparison instead of a cache lookup per controller and kind.
         """
         self.sync(config)
         if who.ldap:
@@ -185,11 +206,22 @@ class Collectors:
         if self.clock() - self._swept > 60:
             self._swept = self.clock()
             self.forget_idle_identities(config.session_ttl_seconds)
-        deadline = self.clock() + float(config.timeout)
-        instances = list(config.instances)
         kinds = list(dict.fromkeys(kinds))
         if any(k != "ping" for k in kinds) and "clusters" not in kinds:
             kinds.insert(0, "clusters")
+        peek = tuple(peek)
+        forced = force or bool(force_clusters)
+        snapshot_key = (who if who.ldap else None, tuple(kinds), peek)
+        if not forced:
+            snapshot = self._snapshots.get(snapshot_key)
+            if (snapshot is not None and snapshot.config is config
+                    and snapshot.changes == self.cache.changes
+                    and self.clock() < snapshot.valid_until
+                    and snapshot.client_state == _client_state(snapshot.clients)):
+                return snapshot.data
+        changes = self.cache.changes  # read first: a change while gathering voids the result
+        deadline = self.clock() + float(config.timeout)
+        instances = list(config.instances)
         first = [k for k in kinds if k not in NEEDS_CLUSTERS]
         pending: dict = {}
         clients: dict[str, CmonClient] = {}
@@ -206,14 +238,17 @@ class Collectors:
                 pending.update(self._start(who, config, instances, kind, force, clients,
                                            clusters))
             settled.update(settle(pending, deadline, self.clock))
-        now = self.clock()
-        timeout = float(config.timeout)
+        ttl, timeout = self.ttl(config), float(config.timeout)
+        error_ttl = min(ERROR_TTL, ttl)
+        valid_until = float("inf")
         out = []
+        used: list[CmonClient] = []
         for instance in instances:
             xid = instance["xid"]
             identity = self.identity_for(who, instance)
             client = clients.get(xid) or self.client(identity, instance, timeout)
-            data, fetched, errors, ages = {}, {}, {}, {}
+            used.append(client)
+            data, fetched, fetched_at, errors = {}, {}, {}, {}
             version = [xid, instance["url"], client.controller_id]
             for kind in (*kinds, *peek):
                 entry = settled.get((kind, xid))
@@ -222,36 +257,51 @@ class Collectors:
                         continue
                     entry = self.cache.get((identity, xid, kind))
                 data[kind], fetched[kind] = entry.data, entry.fetched
-                ages[kind] = entry.age(now)
+                fetched_at[kind] = None if entry.data is None else entry.fetched_at
                 if entry.error is not None:
                     errors[kind] = entry.error
                 version.append((kind, id(entry.data), entry.fetched_at))
+                valid_until = min(valid_until, entry.expires(ttl, error_ttl))
             out.append(ControllerData(
                 xid=xid, url=instance["url"], name=instance.get("name", ""),
-                controller_id=client.controller_id, data=data, fetched=fetched, errors=errors,
-                ages=ages, version=client.version, last_status=client.last_status,
-                ldap=bool(instance.get("useldap")), frontend_url=instance.get("frontend_url", ""),
-                version_key=tuple(version),
+                controller_id=client.controller_id, data=data, fetched=fetched,
+                fetched_at=fetched_at, errors=errors, version=client.version,
+                last_status=client.last_status, ldap=bool(instance.get("useldap")),
+                frontend_url=instance.get("frontend_url", ""), version_key=tuple(version),
             ))
+        self._keep(snapshot_key, _Snapshot(config, changes, valid_until, tuple(used),
+                                           _client_state(used), out))
         return out
+
+    def _keep(self, key: tuple, snapshot: _Snapshot) -> None:
+        with self._lock:
+            self._snapshots.pop(key, None)
+            self._snapshots[key] = snapshot
+            while len(self._snapshots) > MAX_SNAPSHOTS:  # LDAP users: one key each
+                del self._snapshots[next(iter(self._snapshots))]
 
     def warm_up(self, config: Config) -> None:
         """Log in to every static-credential controller in the background, as cmon-proxy
-        does at start (it blocks; we do not), so the first request finds open sessions."""
+        does at start (it blocks; we do not), then fetch its cluster list into the cache,
+        so that the first dashboard after a restart joins a fetch already under way
+        instead of paying for a login and a fetch one after the other."""
         self.sync(config)
         pool, _ = self._pools(config)
         timeout = float(config.timeout)
 
-        def login(client: CmonClient) -> None:
+        def login_and_fetch(instance: dict, client: CmonClient) -> None:
             try:
                 if not client.sid:
                     client.authenticate(time.monotonic() + timeout)
             except CmonError as exc:
                 log.info("start-up login to %s failed: %s", client.url, exc.message)
+                return
+            self._start(Who(), config, [instance], "clusters", False, {})
 
         for instance in config.instances:
             if not instance.get("useldap"):
-                pool.submit(login, self.client(DEFAULT_IDENTITY, instance, timeout))
+                pool.submit(login_and_fetch, instance,
+                            self.client(DEFAULT_IDENTITY, instance, timeout))
 
     # -- LDAP forwarding (spec §2.5.2) ------------------------------------------------------
     def touch(self, username: str) -> None:

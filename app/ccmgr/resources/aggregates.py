@@ -103,7 +103,7 @@ class Aggregate:
             acting, req.context.config, ep.kinds, force=request.force_update,
             force_clusters=request.force_update and ep.forces_clusters)
         kinds = tuple(dict.fromkeys(("clusters", *ep.kinds)))
-        set_age(resp, data, kinds)
+        set_age(resp, data, kinds, self.collectors.clock())
         key = self.memo.key(req.path, request, acting, data, kinds)
         body = self.memo.get(key)
         if body is None:

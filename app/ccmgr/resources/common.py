@@ -25,9 +25,11 @@ def who(req: falcon.Request) -> Who:
 
 
 def set_age(resp: falcon.Response, controllers: Iterable[ControllerData],
-            kinds: Iterable[str]) -> None:
-    """The age in seconds of the oldest cached data the reply was built from."""
+            kinds: Iterable[str], now: float) -> None:
+    """The age in seconds of the oldest cached data the reply was built from
+    (``now`` on the collectors' monotonic clock)."""
     kinds = tuple(kinds)
-    ages = [a for c in controllers for k, a in c.ages.items() if k in kinds and a is not None]
-    if ages:
-        resp.set_header(AGE_HEADER, str(int(max(ages))))
+    times = [t for c in controllers for k, t in c.fetched_at.items()
+             if k in kinds and t is not None]
+    if times:
+        resp.set_header(AGE_HEADER, str(int(max(0.0, now - min(times)))))

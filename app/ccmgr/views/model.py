@@ -20,7 +20,8 @@ class ControllerData:
     """One controller's cached data per kind ("clusters", "alarms", ...).
 
     ``data[kind]`` is the last good payload or None (never fetched); ``fetched[kind]`` its
-    wall time; ``errors[kind]`` the failure of the latest attempt; ``ages`` in seconds.
+    wall time and ``fetched_at[kind]`` its monotonic time (None if never fetched);
+    ``errors[kind]`` the failure of the latest attempt.
     """
 
     xid: str
@@ -30,7 +31,7 @@ class ControllerData:
     data: dict[str, Any] = field(default_factory=dict)
     fetched: dict[str, datetime | None] = field(default_factory=dict)
     errors: dict[str, Any] = field(default_factory=dict)
-    ages: dict[str, float | None] = field(default_factory=dict)
+    fetched_at: dict[str, float | None] = field(default_factory=dict)
     version: str = ""
     last_status: str = ""
     ldap: bool = False
