@@ -59,11 +59,14 @@ def test_light_cluster_keeps_what_views_read_and_the_record_encoded():
     light = records.light_cluster(raw)
     assert (light["cluster_id"], light["state"], light["tags"]) == (7, "STARTED", ["prod"])
     assert isinstance(light["_raw"], bytes) and records.raw_cluster(light) == raw
-    assert [h["hostId"] for h in light["hosts"]] == [1, 2, 3, 4]  # "junk" is no host
-    assert [records.raw_host(h) for h in light["hosts"]] == [raw["hosts"][i]
-                                                             for i in (0, 2, 3, 4)]
     # Status counts without the controller host, counted once at caching time.
-    assert light["node_states"] == {"CmonHostOnline": 2, "CmonHostOffLine": 1}
+    assert (light["nodes"], light["node_states"]) == (4, {"CmonHostOnline": 2,
+                                                          "CmonHostOffLine": 1})
+    hosts = records.hosts_of(light)  # made on first use, then kept
+    assert records.hosts_of(light) is hosts
+    assert [h["hostId"] for h in hosts] == [1, 2, 3, 4]  # "junk" is no host
+    assert (hosts[1]["port"], hosts[1]["nodetype"]) == (3306, "galera")
+    assert [records.raw_host(h) for h in hosts] == [raw["hosts"][i] for i in (0, 2, 3, 4)]
 
 
 def test_reply_items_are_shaped_from_the_encoded_record():

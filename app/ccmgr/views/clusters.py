@@ -63,7 +63,8 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
     raw = records.raw_cluster(cluster)
     shaped = records.cluster(raw, with_hosts=False)
     hosts = [records.host(raw["hosts"][h["_raw"][1]])
-             for h in _without_first_controller(cluster["hosts"])] if with_hosts else []
+             for h in _without_first_controller(records.hosts_of(cluster))] \
+        if with_hosts else []
     for key, value in shaped.items():
         item[key] = value
         if key == "cluster_type" and hosts:
@@ -98,7 +99,7 @@ def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> d
         for cl in clusters:
             if not cluster_ok(cl):
                 continue
-            entries.extend((c, host) for host in cl["hosts"]
+            entries.extend((c, host) for host in records.hosts_of(cl)
                            if not is_controller_host(host) and host_ok(host))
     return list_reply("hosts", entries, req, last_updated, req.order, HOST_SORT,
                       build=lambda e: {**proxy_fields(e[0]),
@@ -135,7 +136,6 @@ def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Fil
         for cl in c.clusters() or ():
             if not tags_pass(filters, cl.get("tags")):
                 continue
-            hosts = cl.get("hosts", [])
             state, ctype = cl["state"], cl["cluster_type"]
             kind = by_type.setdefault(ctype, {"cluster_states": {}, "clusters_count": {},
                                               "nodes_count": {}, "node_states": {}})
@@ -146,7 +146,7 @@ def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Fil
             for target in (clusters_count, kind["clusters_count"]):
                 bump(target, c.url)
             for target in (nodes_count, kind["nodes_count"]):
-                bump(target, c.url, len(hosts) - 1)  # cmon-proxy: one controller host each
+                bump(target, c.url, cl["nodes"] - 1)  # cmon-proxy: one controller host each
             per_cluster = cl["node_states"]  # counted when the cluster was cached
             for target in (node_states, kind["node_states"], mine["node_states"]):
                 for status, n in per_cluster.items():

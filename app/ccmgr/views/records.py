@@ -204,27 +204,40 @@ def light_cluster(record: dict) -> dict:
     Shaping every host of 50 controllers x 40 clusters at fetch time cost more CPU than
     the controllers' latency, so replies shape only the records they return. The raw
     record is kept as compact JSON bytes, not as decoded dicts: the decoded estate was
-    ~2.5 million objects whose garbage-collector passes and deallocation on every refresh
+    ~1 million objects whose garbage-collector passes and deallocation on every refresh
     cost more CPU than decoding it (docs/benchmarks.md), and it dominated the worker's
-    memory. ``node_states`` (host status counts without controller hosts) is what
-    clusters/status needs per cluster, counted once here.
+    memory. What clusters/status needs per cluster is counted here: ``nodes`` (hosts) and
+    ``node_states`` (host status counts without controller hosts). The light hosts that
+    clusters/hosts filters and sorts are made on first use (``hosts_of``).
     """
     blob = dumps(record)
-    hosts = []
+    nodes = 0
     node_states: dict[str, int] = {}
-    for index, raw in enumerate(record.get("hosts") or ()):
+    for raw in record.get("hosts") or ():
         if not isinstance(raw, dict):
             continue
-        light = light_host(raw, blob, index)
-        hosts.append(light)
-        if light["nodetype"] != "controller":
-            status = light["hoststatus"]
+        nodes += 1
+        if _str(raw.get("nodetype")) != "controller":
+            status = _str(raw.get("hoststatus"))
             node_states[status] = node_states.get(status, 0) + 1
     return {"cluster_id": as_int(record.get("cluster_id")),
             "state": _str(record.get("state")),
             "cluster_type": _str(record.get("cluster_type")),
             "tags": _tags(record.get("tags")),
-            "hosts": hosts, "node_states": node_states, "_raw": blob}
+            "nodes": nodes, "node_states": node_states, "_raw": blob, "_hosts": None}
+
+
+def hosts_of(light: dict) -> list[dict]:
+    """The light hosts of a cached cluster, made from its record on first use and kept
+    (threads that race here build equal lists; the last one stays)."""
+    hosts = light["_hosts"]
+    if hosts is None:
+        blob = light["_raw"]
+        hosts = [light_host(raw, blob, index)
+                 for index, raw in enumerate(loads(blob).get("hosts") or ())
+                 if isinstance(raw, dict)]
+        light["_hosts"] = hosts
+    return hosts
 
 
 def raw_cluster(light: dict) -> dict:
