@@ -5,10 +5,14 @@
 Starts cmonsim in its own process and a real ccmgr daemon on loopback, then measures
 (figures go to docs/benchmarks.md, "Unified view"; nothing here is asserted):
 
-* cold /proxy/clusters/status right after start (ccmgr starts the controller logins in the
-  background when the worker starts, as cmon-proxy logs in at start) and with established
-  controller sessions (force_update), each divided by the latency;
-* warm requests/s of /proxy/clusters/list (perPage 50, two filters, ordered) vs /health;
+* cold /proxy/clusters/status right after start (the worker logs in to every controller
+  in the background when it starts, as cmon-proxy logs in at start, and then fetches the
+  cluster lists; the request joins whatever is under way) and with established
+  controller sessions and an empty cache (force_update), each divided by the latency;
+* warm requests/s of /proxy/clusters/list (perPage 50, two filters, ordered) vs /health,
+  loaded by wrk (a C load generator, tools/host-packages.txt) so that the figure is the
+  daemon's and not the Python client's; without wrk, by Python threads (then the client
+  shares the 2 CPUs and the GIL, and the ratio says as much about it as about ccmgr);
 * peak RSS (VmHWM) of the gunicorn worker holding the estate.
 
 All traffic goes to 127.0.0.1; every loop is bounded in count and time; everything started
@@ -18,7 +22,11 @@ is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -89,13 +97,43 @@ def throughput(make_session, url: str, body: dict | None, threads: int, per_thre
     return sum(done) / (time.perf_counter() - started)
 
 
+def wrk_rate(url: str, cookie: str, body: dict | None, connections: int, seconds: int,
+             scratch: Path, nonce: bool = False) -> float:
+    """Requests/s measured by wrk (one thread); ``nonce`` makes every request distinct."""
+    script = scratch / "request.lua"
+    lines = ['wrk.headers["Content-Type"] = "application/json"']
+    if body is not None:
+        lines.append('wrk.method = "POST"')
+        if nonce:  # an unknown-key filter with a fresh value: no reply memo can answer
+            head = json.dumps({**body, "filters": [*body["filters"],
+                                                   {"key": "bench_nonce", "value": "N"}]})
+            before, after = head.split('"N"')
+            lines += ["local n = 0", "request = function()", "  n = n + 1",
+                      f"  return wrk.format(nil, nil, nil, [[{before}]] .. '\"' .. n .. "
+                      f"'\"' .. [[{after}]])", "end"]
+        else:
+            lines.append(f"wrk.body = [[{json.dumps(body)}]]")
+    script.write_text("\n".join(lines) + "\n")
+    proc = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                           "-H", f"Cookie: sid={cookie}", "-s", str(script), url],
+                          capture_output=True, text=True, timeout=seconds + 60, check=True)
+    if re.search(r"Non-2xx or 3xx responses: \d+", proc.stdout):
+        raise RuntimeError(f"wrk saw failed requests:\n{proc.stdout}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", proc.stdout)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output:\n{proc.stdout}")
+    return float(match.group(1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--controllers", type=int, default=50)
     parser.add_argument("--clusters", type=int, default=40)
     parser.add_argument("--hosts", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="Python client threads "
+                        "(without wrk)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     args = parser.parse_args(argv)
     lat = args.latency
     print(f"estate {args.controllers} x {args.clusters} x {args.hosts}, latency {lat * 1000:.0f}"
@@ -126,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                 elapsed, body = timed_post(s, status_url, {"force_update": True})
                 warm_sessions.append(elapsed)
             cold = statistics.median(warm_sessions)
-            print(f"cold, first request after start (the {args.controllers} logins were started "
-                  "in the background at worker start): "
+            print(f"cold, first request after start (start-up logins and fetches of the "
+                  f"{args.controllers} controllers under way in the background): "
                   f"{first * 1000:.0f} ms = {first / lat:.2f} x latency")
             print(f"cold cache, established sessions (force_update), median of 5: "
                   f"{cold * 1000:.0f} ms = {cold / lat:.2f} x latency "
@@ -139,14 +177,25 @@ def main(argv: list[str] | None = None) -> int:
                 return ss
 
             list_url = f"{daemon.url}/proxy/clusters/list"
+            health_url = f"{daemon.url}/health"
             _, page = timed_post(s, list_url, LIST_BODY)
             print(f"clusters/list: total {page['total']}, page of {len(page['clusters'])}")
-            throughput(make_session, list_url, LIST_BODY, args.threads, 20, 20)  # warm-up
-            list_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 250, 30)
-            unique_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 100, 30,
-                                    unique=True)
-            health_rps = throughput(make_session, f"{daemon.url}/health", None, args.threads,
-                                    250, 30)
+            if shutil.which("wrk"):
+                scratch = Path(tmp)
+                print(f"load: wrk, 1 thread, {args.connections} connections, 10 s each")
+                wrk_rate(list_url, cookie, LIST_BODY, args.connections, 3, scratch)  # warm-up
+                list_rps = wrk_rate(list_url, cookie, LIST_BODY, args.connections, 10, scratch)
+                unique_rps = wrk_rate(list_url, cookie, LIST_BODY, args.connections, 10,
+                                      scratch, nonce=True)
+                health_rps = wrk_rate(health_url, cookie, None, args.connections, 10, scratch)
+            else:
+                print(f"load: {args.threads} Python threads (install wrk for daemon-only "
+                      "figures)")
+                throughput(make_session, list_url, LIST_BODY, args.threads, 20, 20)  # warm-up
+                list_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 250, 30)
+                unique_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 100,
+                                        30, unique=True)
+                health_rps = throughput(make_session, health_url, None, args.threads, 250, 30)
             print(f"warm clusters/list: {list_rps:.0f} req/s (same request: reply memo); "
                   f"{unique_rps:.0f} req/s (every request distinct: view computed); "
                   f"/health: {health_rps:.0f} req/s")
