@@ -155,36 +155,26 @@ def _per_cluster(client: CmonClient, ctx: FetchContext,
             "failed": len(errors)}
 
 
-def fetch_alarms(client: CmonClient, ctx: FetchContext) -> dict:
-    def one(cid: int) -> tuple[list[dict], str]:
-        reply = client.call("alarm", {"operation": "getAlarms", "cluster_id": cid},
-                            ctx.deadline)
-        alarms = [records.alarm(a) for a in reply.get("alarms") or () if isinstance(a, dict)]
-        return alarms, records.norm_time(reply.get("request_processed"))
+def _per_cluster_call(module: str, body: dict, items_key: str,
+                      shape: Callable[[dict], dict]) -> Callable[[CmonClient, FetchContext], dict]:
+    """A fetcher that makes one ``module`` call per cluster and shapes ``items_key``."""
 
-    return _per_cluster(client, ctx, one)
+    def fetch(client: CmonClient, ctx: FetchContext) -> dict:
+        def one(cid: int) -> tuple[list[dict], str]:
+            reply = client.call(module, {**body, "cluster_id": cid}, ctx.deadline)
+            items = [shape(x) for x in reply.get(items_key) or () if isinstance(x, dict)]
+            return items, records.norm_time(reply.get("request_processed"))
 
+        return _per_cluster(client, ctx, one)
 
-def fetch_logs(client: CmonClient, ctx: FetchContext) -> dict:
-    def one(cid: int) -> tuple[list[dict], str]:
-        reply = client.call("log", {"operation": "getLogEntries", "cluster_id": cid,
-                                    "limit": PER_CLUSTER_LIMIT, "offset": 0}, ctx.deadline)
-        entries = [records.log_entry(x) for x in reply.get("log_entries") or ()
-                   if isinstance(x, dict)]
-        return entries, records.norm_time(reply.get("request_processed"))
-
-    return _per_cluster(client, ctx, one)
+    return fetch
 
 
-def fetch_audit(client: CmonClient, ctx: FetchContext) -> dict:
-    def one(cid: int) -> tuple[list[dict], str]:
-        reply = client.call("audit", {"operation": "getEntries", "cluster_id": cid,
-                                      "limit": PER_CLUSTER_LIMIT, "offset": 0}, ctx.deadline)
-        entries = [records.audit_entry(x) for x in reply.get("audit_entries") or ()
-                   if isinstance(x, dict)]
-        return entries, records.norm_time(reply.get("request_processed"))
-
-    return _per_cluster(client, ctx, one)
+fetch_alarms = _per_cluster_call("alarm", {"operation": "getAlarms"}, "alarms", records.alarm)
+fetch_logs = _per_cluster_call("log", {"operation": "getLogEntries", "limit": PER_CLUSTER_LIMIT,
+                                      "offset": 0}, "log_entries", records.log_entry)
+fetch_audit = _per_cluster_call("audit", {"operation": "getEntries", "limit": PER_CLUSTER_LIMIT,
+                                          "offset": 0}, "audit_entries", records.audit_entry)
 
 
 FETCHERS: dict[str, Callable[[CmonClient, FetchContext], dict]] = {

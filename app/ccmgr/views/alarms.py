@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ccmgr.views.common import bump, cluster_index, controller_passes, proxy_fields
-from ccmgr.views.listrequest import Filter, ListRequest, all_pass, list_reply, passes, tags_pass
+from ccmgr.views.common import bump, cluster_index, matching_records, proxy_fields
+from ccmgr.views.listrequest import Filter, ListRequest, list_reply, passes, tags_pass
 from ccmgr.views.model import ControllerData
 
 ALARM_SORT = {
@@ -68,25 +68,16 @@ def alarms_status(controllers: Sequence[ControllerData], filters: Sequence[Filte
     return body
 
 
+def _alarm_pairs(c: ControllerData, alarm: dict, cid: int, cluster: dict) -> tuple:
+    return (("cluster_id", str(cid)), ("cluster_type", cluster.get("cluster_type", "")),
+            ("severity_name", alarm["severity_name"]), ("type_name", alarm["type_name"]),
+            ("hostname", alarm["hostname"]), ("component_name", alarm["component_name"]),
+            ("ignored", str(alarm["ignored"])))
+
+
 def alarms_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
-    items, last_updated = [], {}
-    f = req.filters
-    for c in controllers:
-        payload = c.payload("alarms")
-        if payload is None or not controller_passes(f, c):
-            continue
-        if payload["processed"]:
-            last_updated[c.url] = payload["processed"]
-        index = cluster_index(c)
-        for alarm in payload["items"]:
-            cluster = index.get(alarm["cluster_id"], {})
-            if all_pass(f, (("cluster_id", str(alarm["cluster_id"])),
-                            ("cluster_type", cluster.get("cluster_type", "")),
-                            ("severity_name", alarm["severity_name"]),
-                            ("type_name", alarm["type_name"]),
-                            ("hostname", alarm["hostname"]),
-                            ("component_name", alarm["component_name"]),
-                            ("ignored", str(alarm["ignored"])))) and tags_pass(
-                    f, cluster.get("tags")):
-                items.append({**proxy_fields(c), **alarm})
+    found, last_updated = matching_records(
+        controllers, req.filters, "alarms", lambda p: p["items"], lambda a: a["cluster_id"],
+        _alarm_pairs, updated_of=lambda c, p: p["processed"] or None)
+    items = [{**proxy_fields(c), **alarm} for c, alarm in found]
     return list_reply("alarms", items, req, last_updated, req.order, ALARM_SORT)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ccmgr.views.common import bump, cluster_index, controller_passes, proxy_fields, stamp
-from ccmgr.views.listrequest import Filter, ListRequest, all_pass, list_reply, tags_pass
+from ccmgr.views.common import bump, cluster_index, matching_records, proxy_fields
+from ccmgr.views.listrequest import Filter, ListRequest, list_reply, tags_pass
 from ccmgr.views.model import ControllerData
 
 BACKUP_SORT = {
@@ -73,50 +73,34 @@ def backups_status(controllers: Sequence[ControllerData], filters: Sequence[Filt
     return body
 
 
-def _backup_pairs(c: ControllerData, record: dict, cluster: dict) -> tuple:
+def _backup_pairs(c: ControllerData, record: dict, cid: int, cluster: dict) -> tuple:
     meta = record["metadata"]
-    cid = meta.get("cid", 0)
     return (("xid_cid", f"{c.xid}-{cid}"), ("backup_id", str(meta.get("id", 0))),
             ("cluster_id", str(cid)), ("status", meta.get("status", "")),
             ("method", meta.get("method", "")),
             ("cluster_type", cluster.get("cluster_type", "")))
 
 
+def _schedule_pairs(c: ControllerData, job: dict, cid: int, cluster: dict) -> tuple:
+    return (("xid_cid", f"{c.xid}-{cid}"), ("cluster_id", str(cid)),
+            ("job_id", str(job.get("job_id", 0))),
+            ("cluster_type", cluster.get("cluster_type", "")),
+            ("status", job.get("status", "")))
+
+
 def backups_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
-    items, last_updated = [], {}
-    f = req.filters
-    for c in controllers:
-        payload = c.payload("backups")
-        if payload is None or not controller_passes(f, c):
-            continue
-        last_updated[c.url] = stamp(c.fetched.get("backups"))
-        index = cluster_index(c)
-        for record in payload["backups"]:
-            cluster = index.get(record["metadata"].get("cid", 0), {})
-            if all_pass(f, _backup_pairs(c, record, cluster)) and tags_pass(
-                    f, cluster.get("tags")):
-                items.append({**proxy_fields(c), **record,
-                              "Key": f"{c.xid}-{record['metadata'].get('id', 0)}"})
+    found, last_updated = matching_records(
+        controllers, req.filters, "backups", lambda p: p["backups"],
+        lambda r: r["metadata"].get("cid", 0), _backup_pairs)
+    items = [{**proxy_fields(c), **record, "Key": f"{c.xid}-{record['metadata'].get('id', 0)}"}
+             for c, record in found]
     return list_reply("backups", items, req, last_updated, req.order, BACKUP_SORT,
                       NEWEST_FIRST)
 
 
 def backup_schedules(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
-    items, last_updated = [], {}
-    f = req.filters
-    for c in controllers:
-        payload = c.payload("backups")
-        if payload is None or not controller_passes(f, c):
-            continue
-        last_updated[c.url] = stamp(c.fetched.get("backups"))
-        index = cluster_index(c)
-        for job in payload["schedules"]:
-            cid = job.get("cluster_id", 0)
-            cluster = index.get(cid, {})
-            if all_pass(f, (("xid_cid", f"{c.xid}-{cid}"), ("cluster_id", str(cid)),
-                            ("job_id", str(job.get("job_id", 0))),
-                            ("cluster_type", cluster.get("cluster_type", "")),
-                            ("status", job.get("status", "")))) and tags_pass(
-                    f, cluster.get("tags")):
-                items.append({**proxy_fields(c), **job})
+    found, last_updated = matching_records(
+        controllers, req.filters, "backups", lambda p: p["schedules"],
+        lambda j: j.get("cluster_id", 0), _schedule_pairs)
+    items = [{**proxy_fields(c), **job} for c, job in found]
     return list_reply("jobs", items, req, last_updated, req.order, SCHEDULE_SORT)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ccmgr.views.common import bump, cluster_index, controller_passes, proxy_fields, stamp
-from ccmgr.views.listrequest import Filter, ListRequest, all_pass, list_reply, tags_pass
+from ccmgr.views.common import bump, cluster_index, matching_records, proxy_fields
+from ccmgr.views.listrequest import Filter, ListRequest, list_reply, tags_pass
 from ccmgr.views.model import ControllerData
 from ccmgr.views.records import job_command
 
@@ -49,22 +49,15 @@ def jobs_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]
     return body
 
 
+def _job_pairs(c: ControllerData, job: dict, cid: int, cluster: dict) -> tuple:
+    return (("cluster_id", str(cid)), ("job_id", str(job.get("job_id", 0))),
+            ("cluster_type", cluster.get("cluster_type", "")),
+            ("job_command", job_command(job)), ("status", job.get("status", "")))
+
+
 def jobs_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
-    items, last_updated = [], {}
-    f = req.filters
-    for c in controllers:
-        payload = c.payload("jobs")
-        if payload is None or not controller_passes(f, c):
-            continue
-        last_updated[c.url] = stamp(c.fetched.get("jobs"))
-        index = cluster_index(c)
-        for job in payload["jobs"]:
-            cid = job.get("cluster_id", 0)
-            cluster = index.get(cid, {})
-            if all_pass(f, (("cluster_id", str(cid)), ("job_id", str(job.get("job_id", 0))),
-                            ("cluster_type", cluster.get("cluster_type", "")),
-                            ("job_command", job_command(job)),
-                            ("status", job.get("status", "")))) and tags_pass(
-                    f, cluster.get("tags")):
-                items.append({**proxy_fields(c), **job})
+    found, last_updated = matching_records(
+        controllers, req.filters, "jobs", lambda p: p["jobs"],
+        lambda j: j.get("cluster_id", 0), _job_pairs)
+    items = [{**proxy_fields(c), **job} for c, job in found]
     return list_reply("jobs", items, req, last_updated, req.order, JOB_SORT, NEWEST_FIRST)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from ccmgr.views.common import cluster_index, controller_passes, proxy_fields
-from ccmgr.views.listrequest import ListRequest, all_pass, list_reply, tags_pass
+from ccmgr.views.common import matching_records, proxy_fields
+from ccmgr.views.listrequest import ListRequest, list_reply
 from ccmgr.views.model import ControllerData
 
 LOG_SORT = {
@@ -20,25 +20,16 @@ AUDIT_SORT = {
 }
 
 
+def _cluster_pairs(c: ControllerData, entry: dict, cid: int, cluster: dict) -> tuple:
+    return (("cluster_id", str(cid)), ("cluster_type", cluster.get("cluster_type", "")))
+
+
 def _entries(controllers: Sequence[ControllerData], req: ListRequest, kind: str,
-             cluster_of: object) -> tuple[list[dict], dict]:
-    items, last_updated = [], {}
-    f = req.filters
-    for c in controllers:
-        payload = c.payload(kind)
-        if payload is None or not controller_passes(f, c):
-            continue
-        if payload["processed"]:
-            last_updated[c.url] = payload["processed"]
-        index = cluster_index(c)
-        for entry in payload["items"]:
-            cid = cluster_of(entry)  # type: ignore[operator]
-            cluster = index.get(cid, {})
-            if all_pass(f, (("cluster_id", str(cid)),
-                            ("cluster_type", cluster.get("cluster_type", "")))) and tags_pass(
-                    f, cluster.get("tags")):
-                items.append({**proxy_fields(c), **entry})
-    return items, last_updated
+             cluster_of: Callable[[dict], int]) -> tuple[list[dict], dict]:
+    found, last_updated = matching_records(
+        controllers, req.filters, kind, lambda p: p["items"], cluster_of, _cluster_pairs,
+        updated_of=lambda c, p: p["processed"] or None)
+    return [{**proxy_fields(c), **entry} for c, entry in found], last_updated
 
 
 def logs_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
