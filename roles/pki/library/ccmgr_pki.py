@@ -116,17 +116,25 @@ def remaining_days(cert: x509.Certificate) -> float:
     return (cert.not_valid_after_utc - now()).total_seconds() / 86400
 
 
-def ca_problem(key_path: str, cert_path: str, renew_days: int) -> str | None:
-    """Why the CA must be (re)made, or None when it is fine."""
+def _pair(key_path: str, cert_path: str) -> tuple[str | None, x509.Certificate | None]:
+    """(why the key and certificate pair is unusable, or None; the certificate)."""
     if not (os.path.exists(key_path) and os.path.exists(cert_path)):
-        return "missing"
+        return "missing", None
     try:
         key, cert = load_key(key_path), load_cert(cert_path)
     except (ValueError, OSError) as exc:
-        return f"unreadable: {exc}"
+        return f"unreadable: {exc}", None
     if public_bytes(key) != cert.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
-        return "key does not match certificate"
+        return "key does not match certificate", None
+    return None, cert
+
+
+def ca_problem(key_path: str, cert_path: str, renew_days: int) -> str | None:
+    """Why the CA must be (re)made, or None when it is fine."""
+    problem, cert = _pair(key_path, cert_path)
+    if problem is not None or cert is None:
+        return problem
     if remaining_days(cert) < renew_days:
         return "expires within renew_days"
     return None
@@ -134,15 +142,9 @@ def ca_problem(key_path: str, cert_path: str, renew_days: int) -> str | None:
 
 def cert_problem(key_path: str, cert_path: str, ca_cert: x509.Certificate, sans: list[str],
                  renew_days: int) -> str | None:
-    if not (os.path.exists(key_path) and os.path.exists(cert_path)):
-        return "missing"
-    try:
-        key, cert = load_key(key_path), load_cert(cert_path)
-    except (ValueError, OSError) as exc:
-        return f"unreadable: {exc}"
-    if public_bytes(key) != cert.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
-        return "key does not match certificate"
+    problem, cert = _pair(key_path, cert_path)
+    if problem is not None or cert is None:
+        return problem
     if cert.issuer != ca_cert.subject:
         return "issued by another CA"
     try:
