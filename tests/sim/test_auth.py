@@ -177,3 +177,48 @@ def test_rotated_cookie_replaces_the_session_quirk(cmon_estate):
     # The old value keeps working: a client with the old cookie is not cut off.
     assert requests.post(ctl.rpc_url("clusters"), json={"operation": "ping"}, verify=False,
                          cookies={"cmon-sid": first}, timeout=5).status_code == 200
+
+
+def _sign(pem: str, challenge: str) -> str:
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = serialization.load_pem_private_key(pem.encode(), None)
+    return base64.b64encode(key.sign(challenge.encode(), padding.PKCS1v15(),
+                                     hashes.SHA256())).decode()
+
+
+def test_key_login_answers_a_challenge_with_its_signature(cmon_estate):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    estate = cmon_estate(controllers=1, clusters=1, hosts=1)
+    ctl, pem = estate[0], estate.private_key_pem()
+    client = Client(ctl)
+    step1 = client.post("auth", {"operation": "authenticate", "user_name": ctl.username,
+                                 "password": ""})
+    challenge = step1.json()["challenge"]
+    assert step1.json()["request_status"] == "Ok" and step1.cookies.get("cmon-sid")
+    step2 = client.post("auth", {"operation": "authenticateResponse",
+                                 "signature": _sign(pem, challenge)})
+    reply = step2.json()
+    assert reply["request_status"] == "Ok" and reply["user"]["user_name"] == ctl.username
+    assert client.call("users", "whoAmI")["request_status"] == "Ok"
+    # A challenge is answered once.
+    again = client.post("auth", {"operation": "authenticateResponse",
+                                 "signature": _sign(pem, challenge)}).json()
+    assert again["request_status"] == "InvalidRequest"
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    stranger = Client(ctl)
+    challenge = stranger.call("auth", "authenticate", user_name=ctl.username)["challenge"]
+    refused = stranger.post("auth", {"operation": "authenticateResponse",
+                                     "signature": _sign(other, challenge)})
+    assert refused.json()["request_status"] == "AccessDenied"
+    assert "Set-Cookie" not in refused.headers
+    assert Client(ctl).call("auth", "authenticate", user_name="nobody")["request_status"] \
+        == "AccessDenied"

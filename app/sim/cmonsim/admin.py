@@ -26,6 +26,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from . import keys
 from .controller import ControllerState
 from .faults import FaultError
 from .http11 import Request
@@ -103,6 +104,8 @@ class AdminApi:
             if method == "DELETE":
                 srv.loop_lag_max = 0.0
             return _json(200, body)
+        if parts == ["keys"] and method == "GET":
+            return _json(200, {"private_key_pem": keys.private_pem()})
         if parts == ["controllers"] and method == "GET":
             return _json(200, {"admin_port": srv.admin_port,
                                "controllers": [self.controller_info(c) for c in srv.states]})

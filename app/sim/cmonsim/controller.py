@@ -8,7 +8,9 @@ from __future__ import annotations
 import random
 import secrets
 import time
+import uuid
 from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .estate import ControllerData
@@ -18,6 +20,8 @@ from .users import User
 DEFAULT_IDLE_TTL = 1800.0  # idle session lifetime; cmon's is undocumented (reference §1.7)
 MAX_SESSIONS = 10_000  # oldest sessions are dropped beyond this, bounding memory
 MAX_CACHE_ENTRIES = 512  # pre-serialised replies kept per controller
+MAX_CHALLENGES = 1_000  # pending key-based logins kept (oldest dropped)
+CHALLENGE_TTL = 60.0  # seconds a key-based login challenge stays answerable
 
 
 @dataclass
@@ -38,6 +42,8 @@ class ControllerState:
     idle_ttl: float = DEFAULT_IDLE_TTL
     port: int = 0
     sessions: dict[str, Session] = field(default_factory=dict)
+    # Pending key-based logins: cookie value -> (user, challenge, monotonic time).
+    challenges: OrderedDict = field(default_factory=OrderedDict)
     counters: Counter = field(default_factory=Counter)  # (path, lower-case op) -> n
     cache: OrderedDict = field(default_factory=OrderedDict)  # key -> payload bytes
     rng: random.Random = field(default_factory=random.Random)  # jitter only
@@ -59,6 +65,29 @@ class ControllerState:
                 continue
             if user.user_name == name and secrets.compare_digest(user.password, password):
                 return user
+        return None
+
+    def find_static_user(self, name: str) -> User | None:
+        """A CmonDb user by name (key-based login has no password to check)."""
+        if self.faults.wrong_credentials:
+            return None
+        return next((u for u in self.data.users
+                     if u.origin != "LDAP" and u.user_name == name), None)
+
+    def challenge(self, user: User) -> tuple[str, str]:
+        """Start a key-based login: (cookie value, challenge)."""
+        while len(self.challenges) >= MAX_CHALLENGES:
+            self.challenges.popitem(last=False)
+        sid, challenge = secrets.token_hex(16), str(uuid.uuid4())
+        self.challenges[sid] = (user, challenge, time.monotonic())
+        return sid, challenge
+
+    def pending_challenge(self, sids: Iterable[str]) -> tuple[User, str] | None:
+        """The challenge one of these cookie values was given (used up by asking)."""
+        for sid in sids:
+            held = self.challenges.pop(sid, None)
+            if held is not None and time.monotonic() - held[2] < CHALLENGE_TTL:
+                return held[0], held[1]
         return None
 
     def login(self, user: User) -> Session:

@@ -8,6 +8,7 @@ cached, so repeated polling costs a dict lookup plus the envelope.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import time
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import keys
 from .controller import ControllerState, Session
 from .estate import ControllerData
 from .records import LOG_SEVERITIES, iso
@@ -61,6 +63,7 @@ class Call:
     path: str  # "/v2/<module>"
     body: dict[str, Any]
     session: Session | None
+    sids: tuple[str, ...] = ()  # the request's cmon-sid cookie values
 
     @property
     def data(self) -> ControllerData:
@@ -167,9 +170,34 @@ def op_logout(call: Call) -> Reply:
     return Reply(set_cookie="")
 
 
-def op_key_auth(call: Call) -> Reply:
-    return Reply("InvalidRequest", "Key based authentication is not available on this "
-                                   "controller (simulator).")
+def op_key_challenge(call: Call) -> Reply:
+    """Step 1 of a key-based login (reference §2.3): a challenge to sign."""
+    name = call.body.get("user_name", call.body.get("username", ""))
+    user = call.ctl.find_static_user(name) if isinstance(name, str) else None
+    if user is None:
+        return Reply("AccessDenied", "Username or password is incorrect.")
+    sid, challenge = call.ctl.challenge(user)
+    return Reply(payload={"challenge": challenge, "user_name": user.user_name},
+                 set_cookie=sid)
+
+
+def op_key_response(call: Call) -> Reply:
+    """Step 2: the signed challenge, on the cookie step 1 set."""
+    pending = call.ctl.pending_challenge(call.sids)
+    if pending is None:
+        return Reply("InvalidRequest", "Unexpected request 'authenticateResponse' in state ''")
+    user, challenge = pending
+    signature = call.body.get("signature")
+    try:
+        raw = base64.b64decode(signature, validate=True) if isinstance(signature, str) else b""
+    except ValueError:
+        raw = b""
+    if not raw or not keys.verify(challenge, raw) or call.ctl.faults.wrong_credentials:
+        return Reply("AccessDenied", "Signature verification failed.")  # no cookie (§2.2)
+    sess = call.ctl.login(user)
+    return Reply(payload={"is_superuser": user.superuser,
+                          "user": user.record(iso(sess.login_time))},
+                 set_cookie=sess.sid)
 
 
 # -- /v2/users, /v2/info, /v2/poolcontrollers ---------------------------------------------------
@@ -385,8 +413,8 @@ def op_get_audit_entries(call: Call) -> Reply:
 OPERATIONS: dict[tuple[str, str], tuple[Operation, bool]] = {
     ("auth", "authenticatewithpassword"): (op_authenticate_with_password, False),
     ("auth", "logout"): (op_logout, False),
-    ("auth", "authenticate"): (op_key_auth, False),
-    ("auth", "authenticateresponse"): (op_key_auth, False),
+    ("auth", "authenticate"): (op_key_challenge, False),
+    ("auth", "authenticateresponse"): (op_key_response, False),
     ("users", "whoami"): (op_who_am_i, False),
     ("info", "ping"): (op_info_ping, False),
     ("poolcontrollers", "listcontrollers"): (op_list_controllers, False),
@@ -514,7 +542,8 @@ def handle(ctl: ControllerState, module: str, path: str, body: dict[str, Any] | 
         session = ctl.session(sid)
         if session is not None:
             break
-    reply = _dispatch(ctl, module, path, body, operation, session, raw_path or path)
+    reply = _dispatch(ctl, module, path, body, operation, session, raw_path or path,
+                      tuple(session_ids(cookies)))
     if module == "auth" and reply.set_cookie:
         session = ctl.sessions.get(reply.set_cookie)
     elif module == "auth" and reply.set_cookie == "":
@@ -537,7 +566,8 @@ def error_reply(ctl: ControllerState, status: str, message: str, http_code: int,
 
 
 def _dispatch(ctl: ControllerState, module: str, path: str, body: dict[str, Any] | None,
-              operation: str, session: Session | None, raw_path: str = "") -> Reply:
+              operation: str, session: Session | None, raw_path: str = "",
+              sids: tuple[str, ...] = ()) -> Reply:
     if module not in NO_SESSION_MODULES and session is None:
         return Reply("AuthRequired", "Authentication required.")
     if body is None:
@@ -554,7 +584,7 @@ def _dispatch(ctl: ControllerState, module: str, path: str, body: dict[str, Any]
     blocked = _cluster_fault(ctl, module, body)
     if blocked is not None:
         return blocked
-    call = Call(ctl, module, path, body, session)
+    call = Call(ctl, module, path, body, session, sids)
     key = None
     if cacheable:
         params = {k: v for k, v in body.items() if k not in ECHO_KEYS}

@@ -177,6 +177,10 @@ class SimEstate:
     def reset_counters(self) -> None:
         admin_call(self.admin_url, "DELETE", "/counters")
 
+    def private_key_pem(self) -> str:
+        """The RSA key every static user accepts for key-based login (PKCS#8 PEM)."""
+        return admin_call(self.admin_url, "GET", "/keys")["private_key_pem"]
+
     def stop(self) -> None:
         stopper, self._stopper = self._stopper, None
         if stopper is not None:
