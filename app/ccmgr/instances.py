@@ -80,9 +80,11 @@ def update(doc: dict, key: str, changes: dict, *, use_ldap: bool) -> dict:
             instance.pop(secret_field, None)
     else:
         instance.pop("useldap", None)
-        for field in ("username", "password"):
+        for field in ("username", "password", "keyfile"):
             if changes.get(field):
                 instance[field] = changes[field]
+        if changes.get("keyfile") and not changes.get("password"):
+            instance.pop("password", None)  # a new key replaces the password login
         if not instance.get("username") or not (instance.get("password")
                                                 or instance.get("keyfile")):
             raise InstanceError("Controller credentials can not be empty (for non LDAP logins).")

@@ -226,3 +226,44 @@ def test_controller_endpoints_need_a_session(make_api):
         assert reply.status_code == 401
         assert reply.json["request_status"] == "AuthRequired"
         assert reply.json["error_string"] == "authentication is required"
+
+
+def test_key_based_login_with_a_keyfile(make_api, cmon_estate, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    estate = cmon_estate(controllers=4, clusters=2, hosts=1)
+    keyfile = tmp_path / "cmon.key"
+    keyfile.write_text(estate.private_key_pem())
+    keyfile.chmod(0o600)
+    wrong = tmp_path / "ec.key"  # a valid PEM key, but not RSA
+    wrong.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+    def keyed(ctl, path):
+        return instance_of(ctl, password="", keyfile=str(path))
+
+    api = make_api(estate, instances=[keyed(estate[0], keyfile),
+                                      keyed(estate[1], tmp_path / "missing.key"),
+                                      keyed(estate[2], wrong),
+                                      keyed(estate[3], keyfile)])
+    estate[3].set_faults(wrong_credentials=True)
+    statuses = _by_url(api.post("/proxy/controllers/status", {}).json)
+    assert statuses[estate[0].url]["status"] == "ok"
+    assert statuses[estate[0].url]["controller_id"] == estate[0].controller_id
+    assert estate[0].count("/v2/auth", "authenticate") == 1
+    assert estate[0].count("/v2/auth", "authenticateresponse") == 1
+    assert [statuses[c.url]["status"] for c in estate[1:]] == ["authentication-error"] * 3
+    assert statuses[estate[1].url]["status_message"] == \
+        "cannot read the keyfile: No such file or directory"
+    assert statuses[estate[2].url]["status_message"] == "keyfile: not an RSA key"
+    assert statuses[estate[3].url]["status_message"] == \
+        "AccessDenied: Username or password is incorrect."
+    clusters = api.post("/proxy/clusters/status", {}).json
+    assert set(clusters["clusters_count"]) == {estate[0].url}
+    tested = api.post("/proxy/controllers/test", {"controller": {
+        "url": estate[0].url, "username": estate[0].username,
+        "keyfile": str(keyfile)}}).json["controller"]
+    assert (tested["status"], tested["version"]) == ("ok", estate[0].version)
+    assert "keyfile" not in tested and str(tmp_path) not in json.dumps(statuses)

@@ -175,3 +175,32 @@ def test_seed_is_idempotent_and_updates_what_differs(cli, basedir, capsys):
 def test_seed_refuses_bad_documents_and_changes_nothing(cli, basedir, capsys, stdin):
     assert cli("seed", stdin=stdin) == 1
     assert not (basedir / "ccmgr.yaml").exists()
+
+
+def test_controllers_with_a_keyfile(cli, basedir, capsys, tmp_path, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    def pem(key) -> bytes:
+        return key.private_bytes(serialization.Encoding.PEM,
+                                 serialization.PrivateFormat.TraditionalOpenSSL,
+                                 serialization.NoEncryption())
+
+    (tmp_path / "cmon.key").write_bytes(pem(rsa.generate_private_key(65537, 2048)))
+    (tmp_path / "ec.key").write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
+    monkeypatch.chdir(tmp_path)  # a relative path is stored absolute
+    assert cli("addcontroller", "-u", "cmonuser", "-k", "cmon.key", "10.0.0.5:9501") == 0
+    instance = config(basedir)["instances"][0]
+    assert instance["keyfile"] == str(tmp_path / "cmon.key") and "password" not in instance
+    capsys.readouterr()
+    assert cli("addcontroller", "-u", "u", "-k", "ec.key", "10.0.0.6:9501") == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "ccmgradm: error: keyfile: not an RSA key"
+    assert cli("addcontroller", "-u", "u", "-k", "none.key", "10.0.0.6:9501") == 1
+    assert "cannot read the keyfile: No such file" in capsys.readouterr().err
+    assert len(config(basedir)["instances"]) == 1
+    # A password replaces the key login only when given; a new key drops the password.
+    assert cli("updatecontroller", "--password-stdin", "-u", "cmonuser", "10.0.0.5:9501",
+               stdin="pw\n") == 0
+    assert config(basedir)["instances"][0]["password"] == "pw"
+    assert cli("updatecontroller", "-u", "cmonuser", "-k", "cmon.key", "10.0.0.5:9501") == 0
+    assert "password" not in config(basedir)["instances"][0]

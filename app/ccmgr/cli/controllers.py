@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ccmgr import instances
 from ccmgr.cli.common import (
@@ -13,6 +14,8 @@ from ccmgr.cli.common import (
     report_committed,
     say,
 )
+from ccmgr.collectors import keyauth
+from ccmgr.collectors.errors import AuthFailed
 
 
 def _controller_flags(p: argparse.ArgumentParser) -> None:
@@ -22,6 +25,9 @@ def _controller_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-u", "--username", help="static non-LDAP credentials")
     p.add_argument("-p", "--password", help="discouraged: visible in the process list")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("-k", "--keyfile", help="log in with this RSA private key (PEM) instead of "
+                   "a password; the ccmgr user must be able to read it, at the same path on "
+                   "every node")
     p.add_argument("-n", "--name", help="controller name (default: host name from URL)")
     p.add_argument("-f", "--frontend-url", help="the ClusterControl web UI URL of this controller")
     p.add_argument("--ca-file", help="verify this controller's TLS certificate with this CA file")
@@ -44,14 +50,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _password(args: argparse.Namespace, *, required: bool) -> str | None:
     if args.use_ldap or not args.username:
         return None
-    if args.password is None and not args.password_stdin and not required:
+    if args.password is None and not args.password_stdin and (args.keyfile or not required):
         return None
     return read_secret(args, args.password, "Controller password", confirm=False)
 
 
+def _keyfile(args: argparse.Namespace) -> str | None:
+    """The key file as an absolute path (the daemon does not share the CLI's working
+    directory), checked to hold an RSA key now rather than at the next login."""
+    if not args.keyfile or args.use_ldap:
+        return None
+    path = os.path.abspath(args.keyfile)
+    try:
+        keyauth.load_key(path)
+    except AuthFailed as exc:
+        raise CommandError(exc.message) from None
+    return path
+
+
 def _fields(args: argparse.Namespace, password: str | None) -> dict:
     return {"url": args.url, "name": args.name, "useldap": args.use_ldap,
-            "username": args.username, "password": password,
+            "username": args.username, "password": password, "keyfile": _keyfile(args),
             "frontend_url": args.frontend_url, "ca_file": args.ca_file}
 
 

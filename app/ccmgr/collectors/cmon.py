@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 import urllib3
+from ccmgr.collectors import keyauth
 from ccmgr.collectors.errors import (
     AuthFailed,
     BadReply,
@@ -39,6 +40,7 @@ class Credentials:
     username: str = ""
     password: str = ""
     ldap_only: bool = False
+    keyfile: str = ""  # used when there is no password (key-based login)
     missing_reason: str = "no password or keyfile is defined"
 
 
@@ -156,34 +158,61 @@ class CmonClient:
 
     # -- authentication --------------------------------------------------------------------
     def authenticate(self, deadline: float | None = None, *, stale_sid: str = "") -> dict:
-        """Log in; with ``stale_sid``, only if nobody replaced that session meanwhile."""
+        """Log in; with ``stale_sid``, only if nobody replaced that session meanwhile.
+
+        With a password: ``authenticateWithPassword``. With only a key file: the
+        two-step key login, ``authenticate`` (a challenge, usually with a cookie of its
+        own) and ``authenticateResponse`` with the challenge's signature."""
         with self._auth_lock:
             if stale_sid != self.sid and self.sid:
                 return {}
             creds = self.credentials
-            if not creds.username or not creds.password:
+            if not creds.username or not (creds.password or creds.keyfile):
                 self.last_status = "AuthRequired"
                 raise AuthFailed.no_credentials(creds.missing_reason)
-            body: dict[str, Any] = {"operation": "authenticateWithPassword",
-                                    "user_name": creds.username, "password": creds.password}
-            if creds.ldap_only:
-                body["ldap_only"] = True
             self.sid = ""
-            response = self._post("auth", body, deadline, "")
-            server = response.headers.get("Server", "")
-            if server:
-                self.version = _version_from(server)
-            reply = self._decode("auth", response)
-            if reply.get("request_status") != "Ok":
-                self.sid = ""
-                raise controller_error(str(reply.get("request_status")),
-                                       str(reply.get("error_string", "")))
+            if creds.password:
+                body: dict[str, Any] = {"operation": "authenticateWithPassword",
+                                        "user_name": creds.username, "password": creds.password}
+                if creds.ldap_only:
+                    body["ldap_only"] = True
+                response, reply = self._auth_step(body, deadline)
+            else:
+                response, reply = self._key_login(creds, deadline)
             if response.status_code >= 400:
                 raise BadReply(f"{self.base}/v2/auth: HTTP {response.status_code}")
             if not self.sid:
                 raise BadReply(f"{self.base}/v2/auth: login reply without a cmon-sid cookie")
             self.user = reply.get("user") if isinstance(reply.get("user"), dict) else {}
             return reply
+
+    def _key_login(self, creds: Credentials, deadline: float | None) -> tuple[_Reply, dict]:
+        try:
+            key = keyauth.load_key(creds.keyfile)
+        except AuthFailed:
+            self.last_status = "AuthRequired"
+            raise
+        _, first = self._auth_step({"operation": "authenticate", "user_name": creds.username,
+                                    "password": ""}, deadline)
+        challenge = first.get("challenge")
+        if not isinstance(challenge, str) or not challenge:
+            raise BadReply(f"{self.base}/v2/auth: key login reply without a challenge")
+        pending, self.sid = self.sid, ""  # the login reply must set a session of its own
+        return self._auth_step({"operation": "authenticateResponse",
+                                "signature": keyauth.sign(key, challenge)}, deadline, pending)
+
+    def _auth_step(self, body: dict, deadline: float | None,
+                   sid: str = "") -> tuple[_Reply, dict]:
+        response = self._post("auth", body, deadline, sid)
+        server = response.headers.get("Server", "")
+        if server:
+            self.version = _version_from(server)
+        reply = self._decode("auth", response)
+        if reply.get("request_status") != "Ok":
+            self.sid = ""
+            raise controller_error(str(reply.get("request_status")),
+                                   str(reply.get("error_string", "")))
+        return response, reply
 
     # -- calls -----------------------------------------------------------------------------
     def call(self, module: str, body: dict, deadline: float | None = None) -> dict:

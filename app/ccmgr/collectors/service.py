@@ -123,11 +123,9 @@ class Collectors:
                 return Credentials(missing_reason=LDAP_REQUIRED)
             return Credentials(identity, known.password, ldap_only=True,
                                missing_reason=LDAP_REQUIRED)
-        reason = ("key-based login (keyfile) is not supported by ccmgr"
-                  if instance.get("keyfile") and not instance.get("password")
-                  else "no password or keyfile is defined")
         return Credentials(instance.get("username", ""), instance.get("password", ""),
-                           missing_reason=reason)
+                           keyfile=instance.get("keyfile", ""),
+                           missing_reason="no password or keyfile is defined")
 
     def client(self, identity: str, instance: dict, timeout: float) -> CmonClient:
         xid = instance["xid"]
