@@ -110,6 +110,9 @@ class CmonClient:
         url = f"{self.base}/v2/{module}"
         try:
             session = self.http.session(self.base, self.ca_file)
+        except OSError as exc:  # an unreadable or invalid ca_file (ssl.SSLError included)
+            raise TLSFailed(f"cannot use ca_file {self.ca_file!r}: {exc}") from None
+        try:
             data = json.dumps(body)
             try:
                 response = session.post(url, data=data, headers=headers, stream=True,
@@ -135,8 +138,8 @@ class CmonClient:
             raise BadReply(f'Post "{url}": reply broken off: {_reason(exc)}') from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise BadReply(f'Post "{url}": {_reason(exc)}') from None
-        except OSError as exc:  # e.g. an unreadable ca_file
-            raise TLSFailed(f"cannot use ca_file {self.ca_file!r}: {exc}") from None
+        except OSError as exc:  # a socket error no library layer wrapped
+            raise ConnectFailed(f'Post "{url}": {_reason(exc)}') from None
 
     def _decode(self, module: str, response: _Reply) -> dict:
         sid = _sid_from(response)
