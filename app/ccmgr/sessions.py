@@ -80,6 +80,10 @@ class SecretFile:
         return hmac.new(self.get(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 class Revocations:
     """Revoked sessions and per-user cut-offs, shared by workers through one JSON file."""
 
@@ -126,15 +130,19 @@ class Revocations:
     def revoke_user(self, username: str, before_ms: int) -> None:
         self._update(lambda data: data["users"].__setitem__(username, before_ms))
 
-    def merge(self, other: dict) -> None:
-        """Union with revocations from another node (replication): nothing is un-revoked."""
-        sessions = {k: v for k, v in (other.get("sessions") or {}).items()
-                    if isinstance(v, int)}
-        users = {k: v for k, v in (other.get("users") or {}).items() if isinstance(v, int)}
+    def merge(self, other: dict) -> bool:
+        """Union with revocations from another node (replication): nothing is un-revoked.
+        Returns whether anything was new here."""
+        if not isinstance(other, dict):
+            return False
+        sessions = {k: v for k, v in _mapping(other.get("sessions")).items()
+                    if isinstance(k, str) and isinstance(v, int)}
+        users = {k: v for k, v in _mapping(other.get("users")).items()
+                 if isinstance(k, str) and isinstance(v, int)}
         current = self.snapshot()
         if all(current["sessions"].get(k, -1) >= v for k, v in sessions.items()) and all(
                 current["users"].get(k, -1) >= v for k, v in users.items()):
-            return
+            return False
 
         def change(data: dict) -> None:
             for key, value in sessions.items():
@@ -142,6 +150,7 @@ class Revocations:
             for key, value in users.items():
                 data["users"][key] = max(value, data["users"].get(key, value))
         self._update(change, notify=False)
+        return True
 
     def forget_user(self, username: str) -> None:
         def change(data: dict) -> None:

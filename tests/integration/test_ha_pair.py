@@ -124,6 +124,24 @@ def test_primary_down_reads_work_writes_503_nothing_changes(pair):
     assert (a.basedir / "ccmgr.yaml").read_text() == before_a
 
 
+def test_logout_on_the_secondary_while_the_primary_is_down_reaches_the_primary(pair):
+    a, b = pair
+    s = login(b, "admin", admin_password(a))
+    cookie = s.cookies.get("sid")
+    a.stop()  # the primary's service is down: the logout cannot be forwarded
+    out = b.session().post(f"{b.url}/proxy/auth/logout", cookies={"sid": cookie})
+    assert out.status_code == 200 and "X-Ccmgr-Primary" not in out.headers
+    assert b.session().post(f"{b.url}/proxy/auth/check",
+                            cookies={"sid": cookie}).status_code == 401
+    a.start()  # its first push brings back what the secondary revoked meanwhile
+    started = time.monotonic()
+    wait_for(lambda: a.session().post(f"{a.url}/proxy/auth/check",
+                                      cookies={"sid": cookie}).status_code == 401, timeout=20)
+    print(f"\nthe primary knew of the logout {time.monotonic() - started:.1f}s after its start")
+    assert "merged session revocations made on node-b" in (
+        a.basedir / "ccmgr.log").read_text()
+
+
 def test_unreachable_secondary_is_behind_then_catches_up_within_10s(pair):
     a, b = pair
     b.stop_sshd()  # the replication channel is cut; b keeps serving

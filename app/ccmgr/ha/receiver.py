@@ -58,7 +58,14 @@ def _push(services: Services, sender: str) -> int:
     except BundleRejected as exc:
         audit("rejected config bundle from %s: %s", sender, exc)
         print(json.dumps({"status": "rejected", "reason": exc.reason, "message": str(exc),
-                          **position(services)}))
+                          **position(services), **_revocations(services)}))
         return 1
-    print(json.dumps(result))
+    print(json.dumps({**result, **_revocations(services)}))
     return 0
+
+
+def _revocations(services: Services) -> dict:
+    """This node's revocations go back with every answer: a logout made here while the
+    primary was unreachable (revoked locally only) reaches the primary with its next push
+    (at the latest its heartbeat), and from there every other node."""
+    return {"revocations": services.sessions.revocations.snapshot()}

@@ -45,6 +45,7 @@ class Replicator:
         self._thread: threading.Thread | None = None
         self._lock_fd: int | None = None
         self._next_try: dict[str, float] = {}
+        self._merged = False  # a push answer brought revocations this node did not have
         self._backoff: dict[str, float] = {}
 
     # --- pushing -----------------------------------------------------------------------
@@ -78,6 +79,13 @@ class Replicator:
             answer = json.loads(reply.stdout or "{}")
         except ValueError:
             answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
+        if self.services.sessions.revocations.merge(answer.pop("revocations", None)):
+            # A logout made on that peer while we were unreachable: every peer gets the
+            # merged set with the loop's next round (see _record).
+            audit("merged session revocations made on %s", peer["name"])
+            self._merged = True
         answer["ok"] = reply.code == 0 and answer.get("status") in ("applied", "current")
         answer["seconds"] = round(self.clock() - started, 3)
         if not answer["ok"] and "error" not in answer:
@@ -100,10 +108,11 @@ class Replicator:
                     if result.get("epoch") is not None:
                         peer["epoch"] = result["epoch"]
         self.state.update(change)
+        merged, self._merged = self._merged, False
         for name, result in results.items():
             if result.get("ok"):
                 self._backoff.pop(name, None)
-                self._next_try[name] = now + HEARTBEAT_S
+                self._next_try[name] = now if merged else now + HEARTBEAT_S
             else:
                 delay = min(MAX_BACKOFF_S, self._backoff.get(name, 0.25) * 2)
                 self._backoff[name] = delay
