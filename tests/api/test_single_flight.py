@@ -147,3 +147,23 @@ def test_start_up_logs_in_and_fetches_cluster_lists_in_the_background(make_api, 
     assert api.login().status_code == 200
     assert api.post("/proxy/clusters/list", {}).json["total"] >= 2
     assert api.estate[0].count("clusters", "getAllClusterInfo") == 1
+
+
+def test_outdated_warm_results_are_dropped_and_do_not_keep_old_data(make_api):
+    from ccmgr.views.model import Who
+
+    api = make_api(controllers=1, clusters=2, hosts=1)
+    config = api.services.store.current()
+    gather = api.collectors.gather
+    every = (["clusters"], ["clusters", "alarms"], ["ping"])
+    for kinds in every:  # cold: each fetch changes the cache
+        gather(Who("admin"), config, kinds)
+    for kinds in every:
+        gather(Who("admin"), config, kinds)
+    assert len(api.collectors._snapshots) == 3
+    old = gather(Who("admin"), config, ["clusters"])[0].data["clusters"]
+    gather(Who("admin"), config, ["clusters"], force=True)  # the cache changes
+    gather(Who("admin"), config, ["ping"])  # any later request drops what is outdated
+    kept = api.collectors._snapshots.values()
+    assert len(kept) == 1  # the superseded cluster list is no longer held by any of them
+    assert all(c.data.get("clusters") is not old for snap in kept for c in snap.data)

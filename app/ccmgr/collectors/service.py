@@ -87,6 +87,7 @@ class Collectors:
         self.last_seen: dict[str, datetime] = {}
         self._swept = 0.0
         self._snapshots: dict[tuple, _Snapshot] = {}
+        self._snapshots_at = 0  # Cache.changes the kept snapshots were made at
 
     # -- settings and pools -----------------------------------------------------------------
     def ttl(self, config: Config) -> float:
@@ -218,6 +219,8 @@ class Collectors:
                     and snapshot.client_state == _client_state(snapshot.clients)):
                 return snapshot.data
         changes = self.cache.changes  # read first: a change while gathering voids the result
+        if self._snapshots_at != changes:
+            self._drop_snapshots(changes)
         deadline = self.clock() + float(config.timeout)
         instances = list(config.instances)
         first = [k for k in kinds if k not in NEEDS_CLUSTERS]
@@ -273,10 +276,19 @@ class Collectors:
 
     def _keep(self, key: tuple, snapshot: _Snapshot) -> None:
         with self._lock:
+            if snapshot.changes != self.cache.changes:
+                return  # already outdated: it would only keep old payloads alive
             self._snapshots.pop(key, None)
             self._snapshots[key] = snapshot
             while len(self._snapshots) > MAX_SNAPSHOTS:  # LDAP users: one key each
                 del self._snapshots[next(iter(self._snapshots))]
+
+    def _drop_snapshots(self, changes: int) -> None:
+        """Forget results made before the cache last changed: unusable, and each one would
+        keep a superseded copy of the estate in memory."""
+        with self._lock:
+            self._snapshots = {k: v for k, v in self._snapshots.items() if v.changes == changes}
+            self._snapshots_at = changes
 
     def warm_up(self, config: Config) -> None:
         """Log in to every static-credential controller in the background, as cmon-proxy
