@@ -114,3 +114,12 @@ def test_gc_tuning_freezes_startup_objects_and_raises_the_young_threshold():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", str(50_000)]
+
+
+def test_the_app_loads_cryptography_only_when_a_key_login_needs_it():
+    # Its OpenSSL bindings cost every worker ~8 MiB (docs/benchmarks.md, memory).
+    code = ("import sys, ccmgr.app; "
+            "print(any(m.startswith('cryptography') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"

@@ -12,11 +12,15 @@ from __future__ import annotations
 import base64
 import os
 import stat
+from typing import TYPE_CHECKING
 
 from ccmgr.collectors.errors import AuthFailed
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+# cryptography is imported when a key is first used: loading its OpenSSL bindings costs
+# every worker ~8 MiB, and most sites log in with passwords.
 
 MAX_KEY_FILE = 64 * 1024  # the path comes from the API: never read a device or a huge file
 
@@ -24,6 +28,10 @@ MAX_KEY_FILE = 64 * 1024  # the path comes from the API: never read a device or 
 def load_key(path: str) -> rsa.RSAPrivateKey:
     """The RSA key in ``path``; every problem is an ``AuthFailed``. The messages do not
     name the file: replies treat ``keyfile`` like the other credentials and never show it."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_KEY_FILE:
@@ -46,5 +54,8 @@ def load_key(path: str) -> rsa.RSAPrivateKey:
 
 def sign(key: rsa.RSAPrivateKey, challenge: str) -> str:
     """The base64 RSA PKCS#1 v1.5 SHA-256 signature of ``challenge``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     signature = key.sign(challenge.encode(), padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(signature).decode()
