@@ -20,6 +20,7 @@ from . import keys
 from .controller import ControllerState, Session
 from .estate import ControllerData
 from .records import LOG_SEVERITIES, iso
+from .users import User
 
 Headers = list[tuple[str, str]]
 
@@ -158,6 +159,11 @@ def op_authenticate_with_password(call: Call) -> Reply:
     if user is None:
         # No cookie on failure (reference §2.2).
         return Reply("AccessDenied", "Username or password is incorrect.")
+    return _logged_in(call, user)
+
+
+def _logged_in(call: Call, user: User) -> Reply:
+    """A new session for ``user``: the reply of every successful login (reference §2.1)."""
     sess = call.ctl.login(user)
     return Reply(payload={"is_superuser": user.superuser,
                           "user": user.record(iso(sess.login_time))},
@@ -194,10 +200,7 @@ def op_key_response(call: Call) -> Reply:
         raw = b""
     if not raw or not keys.verify(challenge, raw) or call.ctl.faults.wrong_credentials:
         return Reply("AccessDenied", "Signature verification failed.")  # no cookie (§2.2)
-    sess = call.ctl.login(user)
-    return Reply(payload={"is_superuser": user.superuser,
-                          "user": user.record(iso(sess.login_time))},
-                 set_cookie=sess.sid)
+    return _logged_in(call, user)
 
 
 # -- /v2/users, /v2/info, /v2/poolcontrollers ---------------------------------------------------
