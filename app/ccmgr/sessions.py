@@ -130,8 +130,9 @@ class Revocations:
     def revoke_user(self, username: str, before_ms: int) -> None:
         self._update(lambda data: data["users"].__setitem__(username, before_ms))
 
-    def merge(self, other: dict) -> bool:
+    def merge(self, other: object) -> bool:
         """Union with revocations from another node (replication): nothing is un-revoked.
+        Anything but a mapping (a peer's answer without revocations) merges nothing.
         Returns whether anything was new here."""
         if not isinstance(other, dict):
             return False

@@ -53,13 +53,14 @@ class _Snapshot:
     config: Config
     changes: int                      # Cache.changes when it was built
     valid_until: float                # the earliest expiry of the entries it holds
-    clients: tuple[CmonClient, ...]
-    client_state: tuple               # what it copied from those clients
+    clients: tuple[CmonClient, ...]   # data[i] copied its client fields from clients[i]
     data: list[ControllerData]
 
-
-def _client_state(clients: Iterable[CmonClient]) -> tuple:
-    return tuple((c.controller_id, c.version, c.last_status) for c in clients)
+    def clients_unchanged(self) -> bool:
+        """No client learned a new controller id, version or status since the copy."""
+        return all((c.controller_id, c.version, c.last_status)
+                   == (d.controller_id, d.version, d.last_status)
+                   for c, d in zip(self.clients, self.data, strict=True))
 
 
 @dataclass
@@ -216,7 +217,7 @@ class Collectors:
             if (snapshot is not None and snapshot.config is config
                     and snapshot.changes == self.cache.changes
                     and self.clock() < snapshot.valid_until
-                    and snapshot.client_state == _client_state(snapshot.clients)):
+                    and snapshot.clients_unchanged()):
                 return snapshot.data
         changes = self.cache.changes  # read first: a change while gathering voids the result
         if self._snapshots_at != changes:
@@ -270,8 +271,7 @@ class Collectors:
                 last_status=client.last_status, ldap=bool(instance.get("useldap")),
                 frontend_url=instance.get("frontend_url", ""), version_key=tuple(version),
             ))
-        self._keep(snapshot_key, _Snapshot(config, changes, valid_until, tuple(used),
-                                           _client_state(used), out))
+        self._keep(snapshot_key, _Snapshot(config, changes, valid_until, tuple(used), out))
         return out
 
     def _keep(self, key: tuple, snapshot: _Snapshot) -> None:
