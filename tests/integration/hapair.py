@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 import yaml
 from daemonkit import VENV_BIN, Daemon, free_port, start_daemon, stop_daemon
+from testkit import poll
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
@@ -179,14 +180,11 @@ def build_pair(root: Path, *, replication_wait: int = 3) -> tuple[Node, Node]:
 
 
 def wait_for(check, timeout: float = 15, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+    """``poll``, failing the test when the condition never held."""
+    last = poll(check, timeout, interval)
+    if not last:
+        raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+    return last
 
 
 def same_shared(a: Node, b: Node) -> bool:

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,16 +52,6 @@ def ensure_deb() -> Path:
     subprocess.run(["make", "--no-print-directory", "deb"], cwd=REPO, check=True,
                    timeout=1800, env=venv_env(LINTIAN="no"))
     return sorted((REPO / "dist").glob("ccmgr_*.deb"), key=lambda p: p.stat().st_mtime)[-1]
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.2):
-    """Poll until predicate() is truthy or the time is up; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def venv_env(**extra: str) -> dict[str, str]:

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 import pytest
-from labkit import REPO, VENV_BIN, Lab, venv_env, wait_for
+from labkit import REPO, VENV_BIN, Lab, venv_env
+from testkit import poll
 
 pytestmark = pytest.mark.lab
 
@@ -145,7 +146,7 @@ def deployed(site: Lab) -> Lab:
     if os.environ.get("LAB_SITE_CONVERGED") != "1":
         proc = run_playbook()
         assert proc.returncode == 0, proc.stdout[-3000:]
-    assert wait_for(lambda: all_up(site), 30), show_stat(site)
+    assert poll(lambda: all_up(site), 30), show_stat(site)
     return site
 
 
@@ -204,7 +205,7 @@ def test_reload_under_load_drops_no_request(deployed):
     try:
         # Any config change reloads: one more connection allowed per server.
         converge_lb("-e", "haproxy_server_maxconn=511")
-        reloaded = wait_for(lambda: master_and_worker(lab)[1] != workers_before, 10)
+        reloaded = poll(lambda: master_and_worker(lab)[1] != workers_before, 10)
         time.sleep(1)  # keep the load running past the switch of workers
     finally:
         stop.set()
@@ -295,7 +296,7 @@ def test_hsts_is_on_app_replies_and_on_haproxys_own_503(deployed):
     finally:
         for node in NODES:
             lb_cli(lab, f"set server ccms/{node} state ready")
-    assert wait_for(lambda: all_up(lab), 15)
+    assert poll(lambda: all_up(lab), 15)
 
 
 # ---------------------------------------------------------- 4. sticky insert and preserve
@@ -360,9 +361,9 @@ def test_sticky_client_fails_over_when_its_node_dies_and_rebalances_after(deploy
         assert reply.svr() == other, "the cookie was not rewritten"
     finally:
         lab.ssh(node, "systemctl start ccmgr")
-    assert wait_for(lambda: all_up(lab), 30), show_stat(lab)
+    assert poll(lambda: all_up(lab), 30), show_stat(lab)
     # After rise (and slowstart), new cookie-less clients reach both nodes again.
-    assert wait_for(lambda: {https().node for _ in range(10)} == set(NODES), 30)
+    assert poll(lambda: {https().node for _ in range(10)} == set(NODES), 30)
 
 
 # ----------------------------------------------------------------- 6. real health checks
@@ -391,14 +392,14 @@ def test_a_node_whose_health_fails_goes_down_within_fall_times_inter(deployed):
             stat = show_stat(lab)
             return all(stat[(be, node)]["status"].startswith("DOWN") for be in ("ccms", "nodes"))
 
-        assert wait_for(down, CHECK_FALL * CHECK_INTER_S + 5, 0.1)
+        assert poll(down, CHECK_FALL * CHECK_INTER_S + 5, 0.1)
         took = time.monotonic() - stopped
         print(f"{node} DOWN {took:.1f}s after its service stopped")
         assert took <= CHECK_FALL * CHECK_INTER_S + 1
         assert {https().node for _ in range(6)} == set(NODES) - {node}
     finally:
         lab.ssh(node, "systemctl start ccmgr")
-    assert wait_for(lambda: all_up(lab), 30), show_stat(lab)
+    assert poll(lambda: all_up(lab), 30), show_stat(lab)
 
 
 # --------------------------------------------------------------------- 7. stats page
@@ -452,7 +453,7 @@ def test_read_only_user_cannot_change_state_and_admin_can_drain(deployed):
         assert show_stat(lab)[("ccms", node)]["status"] == "DRAIN"
     finally:
         lb_cli(lab, f"set server ccms/{node} state ready")
-    assert wait_for(lambda: all_up(lab), 15)
+    assert poll(lambda: all_up(lab), 15)
 
 
 # ---------------------------------------------------------- 8. drain and ready via socket
@@ -469,7 +470,7 @@ def test_drain_over_the_socket_keeps_sticky_clients_and_ready_restores(deployed)
     finally:
         lb_cli(lab, f"set server ccms/{node} state ready")
     assert show_stat(lab)[("ccms", node)]["status"] == "UP"
-    assert wait_for(lambda: {https().node for _ in range(8)} == set(NODES), 15)
+    assert poll(lambda: {https().node for _ in range(8)} == set(NODES), 15)
 
 
 def test_drain_survives_a_reload(deployed):
@@ -479,11 +480,11 @@ def test_drain_survives_a_reload(deployed):
     lb_cli(lab, f"set server ccms/{node} state drain")
     try:
         lab.ssh("lb", "systemctl reload haproxy")
-        assert wait_for(lambda: show_stat(lab)[("ccms", node)]["status"] == "DRAIN", 10)
+        assert poll(lambda: show_stat(lab)[("ccms", node)]["status"] == "DRAIN", 10)
     finally:
         lb_cli(lab, f"set server ccms/{node} state ready")
         lab.ssh("lb", "systemctl reload haproxy")
-    assert wait_for(lambda: all_up(lab), 15)
+    assert poll(lambda: all_up(lab), 15)
 
 
 # ------------------------------------------------------------------------ 9. config sync
@@ -504,7 +505,7 @@ def test_config_edit_on_the_primary_reaches_the_secondaries(deployed):
             states = [node_health(lab, n) for n in NODES]
             return len({(s["generation"], s["sha256"]) for s in states}) == 1 and states
 
-        states = wait_for(synced, 15, 0.5)
+        states = poll(synced, 15, 0.5)
         assert states, [node_health(lab, n) for n in NODES]
     finally:
         lab.ssh(PRIMARY, f"runuser -u ccmgr -- ccmgradm dropuser {name}", check=False)
@@ -590,7 +591,7 @@ def test_reissued_node_certificate_is_served_after_a_reload_not_a_restart(deploy
     assert re.search(r"Reload ccmgr\]", proc.stdout), "the tls handler did not run"
     assert served_serial(lab, node) != serial
     assert lab.ssh(node, "systemctl show -p MainPID --value ccmgr").stdout.strip() == pid
-    assert wait_for(lambda: all_up(lab), 30), show_stat(lab)
+    assert poll(lambda: all_up(lab), 30), show_stat(lab)
 
 
 # --------------------------------------------------------------- 10. idempotence and removal
@@ -611,12 +612,12 @@ def test_removing_a_frontend_removes_it_from_the_live_config(deployed):
     try:
         converge_lb("-e", "haproxy_tcp_enabled=false")
         # systemctl reload returns once the master has the signal; the new worker follows.
-        assert wait_for(lambda: not any(px in ("httpsalt-in", "nodes")
+        assert poll(lambda: not any(px in ("httpsalt-in", "nodes")
                                         for px, _ in show_stat(lab)), 15), show_stat(lab)
         assert not lab.host("lb").file("/etc/haproxy/conf.d/40-nodes.cfg").exists
     finally:
         converge_lb()
-    assert wait_for(lambda: all_up(lab), 30), show_stat(lab)
+    assert poll(lambda: all_up(lab), 30), show_stat(lab)
 
 
 def test_config_fingerprint_is_stable_across_converges(deployed):

@@ -12,7 +12,8 @@ import time
 
 import pytest
 import requests
-from labkit import Lab, wait_for
+from labkit import Lab
+from testkit import poll
 
 pytestmark = pytest.mark.lab
 
@@ -88,7 +89,7 @@ def heal(lab: Lab, node: str) -> None:
 
 @pytest.fixture(scope="module")
 def pair(site: Lab) -> Lab:
-    assert wait_for(lambda: converged(site), 30), positions(site)
+    assert poll(lambda: converged(site), 30), positions(site)
     health = {n: node_health(site, n) for n in NODES}
     assert health[PRIMARY]["role"] == "primary", health
     assert health[SECONDARY]["role"] == "secondary", health
@@ -132,7 +133,7 @@ def test_kill_9_of_the_sticky_nodes_master_under_load_fails_no_request(pair):
         # The same login kept working on the other node without logging in again.
         assert any(node != sticky for _, _, node in after)
     finally:
-        assert wait_for(lambda: lab.ssh(sticky, "systemctl is-active ccmgr",
+        assert poll(lambda: lab.ssh(sticky, "systemctl is-active ccmgr",
                                         check=False).stdout.strip() == "active", 30)
 
 
@@ -185,7 +186,7 @@ def test_primary_stopped_reads_work_writes_are_503_and_nothing_changes(pair):
     finally:
         heal(lab, PRIMARY)
         lab.ssh(PRIMARY, "systemctl start ccmgr")
-    assert wait_for(lambda: converged(lab), 30)
+    assert poll(lambda: converged(lab), 30)
 
 
 def test_partitioned_secondary_is_behind_and_catches_up_within_10s_after_healing(pair):
@@ -203,10 +204,10 @@ def test_partitioned_secondary_is_behind_and_catches_up_within_10s_after_healing
     finally:
         heal(lab, PRIMARY)
     healed = time.monotonic()
-    assert wait_for(lambda: converged(lab), 10, 0.2), positions(lab)
+    assert poll(lambda: converged(lab), 10, 0.2), positions(lab)
     print(f"\ncaught up {time.monotonic() - healed:.1f}s after healing")
     lab.ssh(PRIMARY, f"ccmgradm dropuser {name}")
-    assert wait_for(lambda: converged(lab), 15)
+    assert poll(lambda: converged(lab), 15)
 
 
 def _bundle_on_primary(lab: Lab) -> dict:
@@ -253,7 +254,7 @@ def test_promote_the_secondary_then_the_old_primary_returns_as_secondary(pair):
     name = f"acked{int(time.time())}"
     assert lab.ssh(PRIMARY, f"echo Acked-pw-1 | ccmgradm adduser --password-stdin {name}",
                    check=False).returncode == 0
-    assert wait_for(lambda: converged(lab), 10)
+    assert poll(lambda: converged(lab), 10)
     epoch = node_health(lab, PRIMARY)["epoch"]
     lab.ssh(PRIMARY, "systemctl stop ccmgr")
     partition(lab, PRIMARY, SECONDARY)  # the old primary is gone for the others
@@ -268,8 +269,8 @@ def test_promote_the_secondary_then_the_old_primary_returns_as_secondary(pair):
         heal(lab, PRIMARY)
         lab.ssh(PRIMARY, "systemctl start ccmgr")
     try:
-        assert wait_for(lambda: node_health(lab, PRIMARY).get("role") == "secondary", 30)
-        assert wait_for(lambda: converged(lab), 30), positions(lab)
+        assert poll(lambda: node_health(lab, PRIMARY).get("role") == "secondary", 30)
+        assert poll(lambda: converged(lab), 30), positions(lab)
         users = lab.ssh(PRIMARY, "grep -c 'username: " + name + "' /var/lib/ccmgr/ccmgr.yaml")
         assert users.stdout.strip() == "1"  # the acknowledged write survived
         assert node_health(lab, SECONDARY)["role"] == "primary"
@@ -277,8 +278,8 @@ def test_promote_the_secondary_then_the_old_primary_returns_as_secondary(pair):
     finally:
         # Put the roles back as the inventory has them, for the tests that follow.
         lab.ssh(PRIMARY, "ccmgradm promote", timeout=60)
-        assert wait_for(lambda: node_health(lab, SECONDARY).get("role") == "secondary", 30)
-        assert wait_for(lambda: converged(lab), 30), positions(lab)
+        assert poll(lambda: node_health(lab, SECONDARY).get("role") == "secondary", 30)
+        assert poll(lambda: converged(lab), 30), positions(lab)
         update_profile(client_with_login(), lastname="")
         lab.ssh(PRIMARY, f"ccmgradm dropuser {name}")
-        assert wait_for(lambda: converged(lab), 15)
+        assert poll(lambda: converged(lab), 15)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from testkit import role_module
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -106,11 +106,7 @@ def test_handlers_reload_and_never_restart_haproxy():
 
 @pytest.fixture
 def pki():
-    spec = importlib.util.spec_from_file_location(
-        "ccmgr_pki", REPO / "roles/pki/library/ccmgr_pki.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return role_module("pki", "ccmgr_pki")
 
 
 def issue(pki, tmp: Path, sans: list[str], days: int = 397) -> None:

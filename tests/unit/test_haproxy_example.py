@@ -3,13 +3,13 @@ errors, and it keeps the security choices the role makes (reference/ha-anchors.m
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from testkit import role_module
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "haproxy" / "haproxy.cfg"
@@ -19,17 +19,9 @@ needs_haproxy = pytest.mark.skipif(HAPROXY is None,
                                    reason="haproxy is not installed (make host-deps)")
 
 
-def pki_module():
-    spec = importlib.util.spec_from_file_location(
-        "ccmgr_pki", REPO / "roles/pki/library/ccmgr_pki.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def materials(tmp: Path) -> dict[str, Path]:
     """A CA, a balancer pem (leaf + key) and a CA file, as the pki role makes them."""
-    pki = pki_module()
+    pki = role_module("pki", "ccmgr_pki")
     pki.make_ca(str(tmp / "ca.key"), str(tmp / "ca.crt"), "test CA", 30)
     ca_key, ca_cert = pki.load_key(str(tmp / "ca.key")), pki.load_cert(str(tmp / "ca.crt"))
     pki.make_cert(str(tmp / "lb.key"), str(tmp / "lb.crt"), ca_key, ca_cert, "lb",
