@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from ccmgr.collectors.cmon import CmonClient, Credentials
-from ccmgr.collectors.errors import BadReply, Timeout
+from ccmgr.cmon.client import CmonClient, Credentials
+from ccmgr.cmon.errors import BadReply, Timeout
 from ccmgr.http import HttpPool
 from cmonsim.tlscert import server_context
 

@@ -82,7 +82,7 @@ def test_memoized_replies_follow_data_and_config_changes(make_api):
 def test_warm_results_are_reused_until_anything_they_show_changes(make_api):
     import time
 
-    from ccmgr.views.model import Who
+    from ccmgr.cmon.model import Who
 
     api = make_api(controllers=2, clusters=2, hosts=1, cache_ttl=0.5)
     config = api.services.store.current()
@@ -150,7 +150,7 @@ def test_start_up_logs_in_and_fetches_cluster_lists_in_the_background(make_api, 
 
 
 def test_outdated_warm_results_are_dropped_and_do_not_keep_old_data(make_api):
-    from ccmgr.views.model import Who
+    from ccmgr.cmon.model import Who
 
     api = make_api(controllers=1, clusters=2, hosts=1)
     config = api.services.store.current()

@@ -10,10 +10,11 @@ import sys
 
 import pytest
 from ccmgr import jsonfast
+from ccmgr.cmon import records
+from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.resources.aggregates import ReplyMemo
-from ccmgr.views import clusters, records
+from ccmgr.views import clusters
 from ccmgr.views.listrequest import ListRequest
-from ccmgr.views.model import ControllerData, Who
 
 BIG = 2**70  # beyond orjson's 64-bit integers
 

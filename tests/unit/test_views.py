@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from ccmgr.views import alarms, backups, clusters, jobs, logs, records
+from ccmgr.cmon import records
+from ccmgr.cmon.model import ControllerData
+from ccmgr.views import alarms, backups, clusters, jobs, logs
 from ccmgr.views.controllers import controller_status
 from ccmgr.views.listrequest import Filter, ListRequest
-from ccmgr.views.model import ControllerData
 
 WHEN = datetime(2024, 7, 11, 10, 0, 0, tzinfo=UTC)
 

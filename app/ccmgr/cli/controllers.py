@@ -14,8 +14,8 @@ from ccmgr.cli.common import (
     report_committed,
     say,
 )
-from ccmgr.collectors import keyauth
-from ccmgr.collectors.errors import AuthFailed
+from ccmgr.cmon import keyauth
+from ccmgr.cmon.errors import AuthFailed
 
 
 def _controller_flags(p: argparse.ArgumentParser) -> None:

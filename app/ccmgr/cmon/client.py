@@ -18,8 +18,9 @@ from typing import Any
 
 import requests
 import urllib3
-from ccmgr.collectors import keyauth
-from ccmgr.collectors.errors import (
+
+from ccmgr.cmon import keyauth
+from ccmgr.cmon.errors import (
     AuthFailed,
     BadReply,
     CmonError,

@@ -14,7 +14,7 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
-from ccmgr.collectors.errors import AuthFailed
+from ccmgr.cmon.errors import AuthFailed
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa

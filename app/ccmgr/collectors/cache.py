@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ccmgr.collectors.errors import BadReply, CmonError, Timeout
+from ccmgr.cmon.errors import BadReply, CmonError, Timeout
 
 log = logging.getLogger("ccmgr.collectors")
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ccmgr.collectors.cmon import CmonClient
-from ccmgr.collectors.errors import CmonError, ControllerError
-from ccmgr.views import records
+from ccmgr.cmon import records
+from ccmgr.cmon.client import CmonClient
+from ccmgr.cmon.errors import CmonError, ControllerError
 
 PAGE = 32
 MAX_PAGES = 500  # a controller that pages forever must not keep a thread forever

@@ -23,13 +23,13 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from ccmgr.cmon.client import CmonClient, Credentials
+from ccmgr.cmon.errors import CmonError
+from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.collectors.cache import Cache, Entry, settle
-from ccmgr.collectors.cmon import CmonClient, Credentials
-from ccmgr.collectors.errors import CmonError
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
 from ccmgr.config import Config
 from ccmgr.http import HttpPool
-from ccmgr.views.model import ControllerData, Who
 
 log = logging.getLogger("ccmgr.collectors")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccmgr.errors import ConfigError
+from ccmgr.fields import type_name, type_ok
 
 NS_PER_S = 1_000_000_000
 DEFAULT_PORT = 19051
@@ -59,17 +60,6 @@ USER_FIELDS = {
     "ldap": bool, "cmon": bool, "xid": str, "admin": bool,
 }
 PEER_FIELDS = {"name": str, "address": str, "port": int, "ssh_port": int, "ssh_user": str}
-
-_TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false",
-               list: "a list", dict: "a mapping"}
-
-
-def _type_ok(value: Any, kind: type) -> bool:
-    # YAML true/false are ints to Python; a port of `true` is still an error.
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
-
 
 def _describe(value: Any) -> str:
     text = repr(value)
@@ -175,8 +165,8 @@ def _check_record(path: str, where: str, item: Any, fields: dict[str, type]) -> 
         raise ConfigError(path, f"expected a mapping, got {_describe(item)}", key=where)
     for name, value in item.items():
         kind = fields.get(name)
-        if kind is not None and value is not None and not _type_ok(value, kind):
-            raise ConfigError(path, f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}",
+        if kind is not None and value is not None and not type_ok(value, kind):
+            raise ConfigError(path, f"expected {type_name(kind)}, got {_describe(value)}",
                               key=f"{where}.{name}")
     return {k: v for k, v in item.items() if v is not None}
 
@@ -247,7 +237,7 @@ def _int_key(path: str, doc: dict, key: str, default: int, minimum: int = 1) -> 
     value = doc.get(key)
     if value is None:
         return default
-    if not _type_ok(value, int):
+    if not type_ok(value, int):
         raise ConfigError(path, f"expected an integer, got {_describe(value)}", key=key)
     return value if value >= minimum else default
 

@@ -15,6 +15,7 @@ import os
 
 from ccmgr.config.schema import SHARED_KEYS, parse_config, shared_part, shared_sha256
 from ccmgr.errors import ConfigError
+from ccmgr.fields import type_ok
 from ccmgr.fsutil import atomic_write
 from ccmgr.passwords import verify_password
 from ccmgr.runtime import Services
@@ -52,7 +53,7 @@ def _check_shape(bundle: object, sender: str, own_name: str) -> dict:
         raise BundleRejected("invalid", "not a ccmgr replication bundle of version 1")
     for key, kind in (("from", str), ("epoch", int), ("generation", int), ("sha256", str),
                       ("shared", dict), ("secret", str), ("revocations", dict)):
-        if not isinstance(bundle.get(key), kind) or isinstance(bundle.get(key), bool):
+        if not type_ok(bundle.get(key), kind):
             raise BundleRejected("invalid", f"bundle field '{key}' missing or of the wrong type")
     if bundle["from"] == own_name:
         raise BundleRejected("self", "bundle comes from this node itself")

@@ -16,7 +16,7 @@ import requests
 from ccmgr.errors import ServiceUnavailable
 from ccmgr.ha.primary import known_primary
 from ccmgr.ha.state import HAState
-from ccmgr.requests_in import DEFAULT_LIMIT
+from ccmgr.resources.requests_in import DEFAULT_LIMIT
 from ccmgr.runtime import Services
 
 log = logging.getLogger("ccmgr.ha")

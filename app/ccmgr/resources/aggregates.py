@@ -15,10 +15,10 @@ from typing import Any
 
 import falcon
 
+from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.collectors.service import Collectors
 from ccmgr.resources.common import body_of, set_age, who
 from ccmgr.views import alarms, backups, clusters, jobs, listrequest, logs
-from ccmgr.views.model import ControllerData, Who
 
 MEMO_SIZE = 128
 

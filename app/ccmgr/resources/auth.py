@@ -22,10 +22,11 @@ from ccmgr.errors import (
     reply_envelope,
     value_envelope,
 )
+from ccmgr.fields import check_fields
 from ccmgr.logsetup import audit
 from ccmgr.middleware import set_session_cookie
 from ccmgr.passwords import hash_password, needs_upgrade, verify_password
-from ccmgr.requests_in import check_fields, read_json
+from ccmgr.resources.requests_in import read_json
 from ccmgr.runtime import Services
 from ccmgr.sessions import Session, clearing_cookie_header
 from ccmgr.users import ECHO_FIELDS, USER_PROFILE_TYPES, UserError, public_user, update_profile

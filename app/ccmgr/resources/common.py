@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import falcon
 
-from ccmgr.requests_in import read_json
-from ccmgr.views.model import ControllerData, Who
+from ccmgr.cmon.model import ControllerData, Who
+from ccmgr.resources.requests_in import read_json
 
 AGE_HEADER = "X-Ccmgr-Data-Age"
 

@@ -14,9 +14,10 @@ from ccmgr import instances
 from ccmgr.collectors.service import Collectors
 from ccmgr.config.schema import INSTANCE_FIELDS
 from ccmgr.errors import CcmgrError, InvalidRequest, NotFound
+from ccmgr.fields import check_fields
 from ccmgr.logsetup import audit
-from ccmgr.requests_in import check_fields, read_json
 from ccmgr.resources.common import body_of, who
+from ccmgr.resources.requests_in import read_json
 from ccmgr.runtime import Services
 from ccmgr.views import listrequest
 from ccmgr.views.controllers import controller_status

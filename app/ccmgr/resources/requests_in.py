@@ -7,15 +7,12 @@ clients (``curl -d``) send ``application/x-www-form-urlencoded``.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import falcon
 
 from ccmgr.errors import BodyTooLarge, InvalidRequest
 
 DEFAULT_LIMIT = 64 * 1024
-_TYPE_WORDS = {str: "a string", bool: "true or false", int: "an integer", dict: "an object",
-               list: "an array"}
 
 
 def read_json(req: falcon.Request, limit: int = DEFAULT_LIMIT) -> dict:
@@ -38,26 +35,3 @@ def read_json(req: falcon.Request, limit: int = DEFAULT_LIMIT) -> dict:
     if not isinstance(body, dict):
         raise InvalidRequest("expected a JSON object")
     return body
-
-
-def check_fields(body: dict, spec: dict[str, type], *, where: str = "",
-                 ignored: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Type-check ``body`` against ``spec``; unknown fields are refused (a typo is an error).
-
-    ``null`` counts as absent. ``ignored`` fields are accepted and dropped.
-    """
-    out: dict[str, Any] = {}
-    for name, value in body.items():
-        label = f"{where}.{name}" if where else name
-        if name in ignored:
-            continue
-        kind = spec.get(name)
-        if kind is None:
-            raise InvalidRequest(f'unknown field "{label}"')
-        if value is None:
-            continue
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if not ok:
-            raise InvalidRequest(f'field "{label}" must be {_TYPE_WORDS.get(kind, kind.__name__)}')
-        out[name] = value
-    return out

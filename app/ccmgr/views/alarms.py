@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ccmgr.cmon.model import ControllerData
 from ccmgr.views.common import bump, cluster_index, matching_records, proxy_fields
-from ccmgr.views.listrequest import Filter, ListRequest, list_reply, passes, tags_pass
-from ccmgr.views.model import ControllerData
+from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply
 
 ALARM_SORT = {
     "created": lambda i: i["created"],
@@ -29,6 +29,7 @@ def _count(target: dict, alarm: dict) -> None:
 
 def alarms_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]) -> dict:
     """AlarmsOverview: by_controller holds every object under its xid *and* its URL."""
+    match = Match(filters)
     body = {**_counts(), "by_controller": {}, "by_cluster_type": {}}
     for c in controllers:
         clusters = c.clusters()
@@ -41,7 +42,7 @@ def alarms_status(controllers: Sequence[ControllerData], filters: Sequence[Filte
         payload = c.payload("alarms") or {"items": [], "clusters": []}
         for cid in payload["clusters"]:
             cluster = index.get(cid, {})
-            if not tags_pass(filters, cluster.get("tags")):
+            if not match.tags_ok(cluster.get("tags")):
                 continue
             mine["by_cluster"][str(cid)] = _counts()
             kind = body["by_cluster_type"].setdefault(cluster.get("cluster_type", ""),
@@ -49,8 +50,8 @@ def alarms_status(controllers: Sequence[ControllerData], filters: Sequence[Filte
             kind["by_controller"].setdefault(c.xid, _counts())
         for alarm in payload["items"]:
             cluster = index.get(alarm["cluster_id"], {})
-            if not (tags_pass(filters, cluster.get("tags"))
-                    and passes(filters, "ignored", str(alarm["ignored"]))):
+            if not (match.tags_ok(cluster.get("tags"))
+                    and match.value("ignored", str(alarm["ignored"]))):
                 continue
             kind = body["by_cluster_type"].setdefault(cluster.get("cluster_type", ""),
                                                       {**_counts(), "by_controller": {}})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ccmgr.cmon.model import ControllerData
 from ccmgr.views.common import bump, cluster_index, matching_records, proxy_fields
-from ccmgr.views.listrequest import Filter, ListRequest, list_reply, tags_pass
-from ccmgr.views.model import ControllerData
+from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply
 
 BACKUP_SORT = {
     "cluster_id": lambda i: i["metadata"].get("cid", 0),
@@ -32,6 +32,7 @@ def _counts() -> dict:
 
 def backups_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]) -> dict:
     """BackupOverview. Unlike cmon-proxy, the per-controller schedule counters are computed."""
+    match = Match(filters)
     body = {**_counts(), "by_cluster_type": {}, "by_controller": {}}
     for c in controllers:
         mine = {**_counts(), "by_cluster_type": {}}
@@ -40,7 +41,7 @@ def backups_status(controllers: Sequence[ControllerData], filters: Sequence[Filt
         payload = c.payload("backups") or {"backups": [], "schedules": []}
         for record in payload["backups"]:
             cluster = index.get(record["metadata"].get("cid", 0), {})
-            if not tags_pass(filters, cluster.get("tags")):
+            if not match.tags_ok(cluster.get("tags")):
                 continue
             ctype = cluster.get("cluster_type", "")
             status = record["metadata"].get("status", "")
@@ -54,7 +55,7 @@ def backups_status(controllers: Sequence[ControllerData], filters: Sequence[Filt
                 per_cluster[cid] = per_cluster.get(cid, 0) + 1
         if c.payload("backups") is not None:
             for cid, cluster in index.items():
-                if not tags_pass(filters, cluster.get("tags")):
+                if not match.tags_ok(cluster.get("tags")):
                     continue
                 ctype = cluster.get("cluster_type", "")
                 targets = (body, mine, body["by_cluster_type"].setdefault(ctype, _counts()),

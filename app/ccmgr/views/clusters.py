@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ccmgr.views import records
+from ccmgr.cmon import records
+from ccmgr.cmon.model import ControllerData
 from ccmgr.views.common import bump, controller_passes, proxy_fields
-from ccmgr.views.listrequest import Filter, ListRequest, list_reply, matcher, tags_pass
-from ccmgr.views.model import ControllerData
+from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply
 
 # Sorting and filtering work on (controller, record) entries; items are built per page.
 CLUSTER_SORT = {
@@ -42,8 +42,8 @@ HOST_FIELDS = {"port": lambda h: str(h["port"]), "hostname": lambda h: h["hostna
                "hoststatus": lambda h: h["hoststatus"]}
 
 
-def _cluster_matcher(filters: Sequence[Filter]) -> Callable[[dict], bool]:
-    return matcher(filters, CLUSTER_FIELDS, lambda cl: cl.get("tags"))
+def _cluster_matcher(match: Match) -> Callable[[dict], bool]:
+    return match.record(CLUSTER_FIELDS, lambda cl: cl.get("tags"))
 
 
 def _without_first_controller(hosts: list[dict]) -> list[dict]:
@@ -75,10 +75,11 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
 
 def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     entries, last_updated = [], {}
-    ok = _cluster_matcher(req.filters)
+    match = Match(req.filters)
+    ok = _cluster_matcher(match)
     for c in controllers:
         clusters = c.clusters()
-        if clusters is None or not controller_passes(req.filters, c):
+        if clusters is None or not controller_passes(match, c):
             continue
         last_updated[c.url] = c.data["clusters"]["processed"]
         entries.extend((c, cl) for cl in clusters if ok(cl))
@@ -88,12 +89,12 @@ def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> di
 
 def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     entries, last_updated = [], {}
-    f = req.filters
-    cluster_ok = matcher(f, HOST_CLUSTER_FIELDS, lambda cl: cl.get("tags"))
-    host_ok = matcher(f, HOST_FIELDS)
+    match = Match(req.filters)
+    cluster_ok = match.record(HOST_CLUSTER_FIELDS, lambda cl: cl.get("tags"))
+    host_ok = match.record(HOST_FIELDS)
     for c in controllers:
         clusters = c.clusters()
-        if clusters is None or not controller_passes(f, c):
+        if clusters is None or not controller_passes(match, c):
             continue
         last_updated[c.url] = c.data["clusters"]["processed"]
         for cl in clusters:
@@ -110,7 +111,7 @@ def missing_schedules(controllers: Sequence[ControllerData], req: ListRequest) -
     """Clusters without a scheduled backup job. Controllers whose schedules are unknown
     (never fetched) are left out rather than reported as missing everything."""
     entries, last_updated = [], {}
-    ok = _cluster_matcher(req.filters)
+    ok = _cluster_matcher(Match(req.filters))
     for c in controllers:
         clusters, backups = c.clusters(), c.payload("backups")
         if clusters is None or backups is None:
@@ -132,9 +133,10 @@ def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Fil
     nodes_count: dict = {}
     by_type: dict = {}
     by_controller: dict = {}
+    match = Match(filters)
     for c in controllers:
         for cl in c.clusters() or ():
-            if not tags_pass(filters, cl.get("tags")):
+            if not match.tags_ok(cl.get("tags")):
                 continue
             state, ctype = cl["state"], cl["cluster_type"]
             kind = by_type.setdefault(ctype, {"cluster_states": {}, "clusters_count": {},

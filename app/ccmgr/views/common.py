@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
+from ccmgr.cmon.model import ControllerData
 from ccmgr.errors import rfc3339_now
-from ccmgr.views.listrequest import Filter, all_pass, tags_pass
-from ccmgr.views.model import ControllerData
+from ccmgr.views.listrequest import Filter, Match
 
 
 def proxy_fields(c: ControllerData) -> dict:
@@ -15,10 +15,10 @@ def proxy_fields(c: ControllerData) -> dict:
     return {"xid": c.xid, "controller_id": c.controller_id, "controller_url": c.url}
 
 
-def controller_passes(filters: Sequence[Filter], c: ControllerData) -> bool:
+def controller_passes(match: Match, c: ControllerData) -> bool:
     """Controller-level keys skip a whole controller (and its last_updated entry)."""
-    return all_pass(filters, (("xid", c.xid), ("controller_id", c.controller_id),
-                              ("controller_url", c.url)))
+    return match.pairs((("xid", c.xid), ("controller_id", c.controller_id),
+                        ("controller_url", c.url)))
 
 
 def cluster_index(c: ControllerData) -> dict[int, dict]:
@@ -48,11 +48,12 @@ def matching_records(controllers: Sequence[ControllerData], filters: Sequence[Fi
     ``last_updated`` holds the proxy's fetch time of the kind, or ``updated_of(controller,
     payload)`` where that is given (None leaves the controller out of the map).
     """
+    match = Match(filters)
     found: list[tuple[ControllerData, dict]] = []
     last_updated: dict[str, str] = {}
     for c in controllers:
         payload = c.payload(kind)
-        if payload is None or not controller_passes(filters, c):
+        if payload is None or not controller_passes(match, c):
             continue
         updated = stamp(c.fetched.get(kind)) if updated_of is None else updated_of(c, payload)
         if updated is not None:
@@ -61,7 +62,7 @@ def matching_records(controllers: Sequence[ControllerData], filters: Sequence[Fi
         for record in records_of(payload):
             cid = cluster_id_of(record)
             cluster = index.get(cid, {})
-            if all_pass(filters, pairs_of(c, record, cid, cluster)) and tags_pass(
-                    filters, cluster.get("tags")):
+            if match.pairs(pairs_of(c, record, cid, cluster)) and match.tags_ok(
+                    cluster.get("tags")):
                 found.append((c, record))
     return found, last_updated

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ccmgr.cmon.model import ControllerData
+from ccmgr.cmon.records import job_command
 from ccmgr.views.common import bump, cluster_index, matching_records, proxy_fields
-from ccmgr.views.listrequest import Filter, ListRequest, list_reply, tags_pass
-from ccmgr.views.model import ControllerData
-from ccmgr.views.records import job_command
+from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply
 
 JOB_SORT = {
     "cluster_id": lambda i: i.get("cluster_id", 0),
@@ -26,6 +26,7 @@ def _counts() -> dict:
 
 def jobs_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]) -> dict:
     """JobsStatus: keyed by controller URL everywhere (as cmon-proxy does)."""
+    match = Match(filters)
     body = {**_counts(), "by_controller": {}, "by_cluster_type": {}}
     for c in controllers:
         if c.clusters() is None:
@@ -34,7 +35,7 @@ def jobs_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]
         mine = body["by_controller"].setdefault(c.url, _counts())
         for job in (c.payload("jobs") or {"jobs": []})["jobs"]:
             cluster = index.get(job.get("cluster_id", 0), {})
-            if not tags_pass(filters, cluster.get("tags")):
+            if not match.tags_ok(cluster.get("tags")):
                 continue
             kind = body["by_cluster_type"].setdefault(cluster.get("cluster_type", ""),
                                                       {**_counts(), "by_controller": {}})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccmgr.errors import InvalidRequest
-from ccmgr.requests_in import check_fields
+from ccmgr.fields import check_fields
 
 MAX_PAGE = 1 << 31
 
@@ -78,50 +78,67 @@ def parse(body: dict | None, spec: dict[str, type] = LIST_FIELDS) -> ListRequest
 
 
 # -- matching -------------------------------------------------------------------------------
+class Match:
+    """The §3.4 rules, compiled once per request; every endpoint filters through this.
+
+    The first filter with a key decides for that key; an empty record value passes; the
+    first ``tags`` filter with a non-empty ``matchall`` needs every one of its tags.
+    """
+
+    __slots__ = ("first", "tags")
+
+    def __init__(self, filters: Sequence[Filter]) -> None:
+        self.first: dict[str, tuple[str, frozenset[str]]] = {}
+        for f in filters:
+            self.first.setdefault(f.key, (f.value, frozenset(f.values)))
+        self.tags = next((frozenset(f.matchall) for f in filters
+                          if f.key == "tags" and f.matchall), None)
+
+    def value(self, key: str, value: str) -> bool:
+        rule = self.first.get(key)
+        return rule is None or not value or value == rule[0] or value in rule[1]
+
+    def pairs(self, pairs: Iterable[tuple[str, str]]) -> bool:
+        return all(self.value(k, v) for k, v in pairs)
+
+    def tags_ok(self, tags: Iterable[str] | None) -> bool:
+        return self.tags is None or self.tags.issubset(tags or ())
+
+    def record(self, fields: dict[str, Callable[[Any], str]],
+               tags_of: Callable[[Any], Iterable[str] | None] | None = None
+               ) -> Callable[[Any], bool]:
+        """A predicate over records whose filter values ``fields`` read (big lists)."""
+        checks = [(self.first[key], get) for key, get in fields.items() if key in self.first]
+        required = self.tags if tags_of is not None else None
+        if not checks and not required:
+            return lambda record: True
+
+        def ok(record: Any) -> bool:
+            for (value, values), get in checks:
+                v = get(record)
+                if v and v != value and v not in values:
+                    return False
+            return not required or required.issubset(tags_of(record) or ())  # type: ignore[misc]
+
+        return ok
+
+
 def passes(filters: Sequence[Filter], key: str, value: str) -> bool:
-    """§3.4: the first filter with this key decides; empty values always pass."""
-    for f in filters:
-        if f.key == key:
-            if value == "":
-                return True
-            return value == f.value or value in f.values
-    return True
+    return Match(filters).value(key, value)
 
 
 def tags_pass(filters: Sequence[Filter], tags: Iterable[str] | None) -> bool:
-    """The first ``tags`` filter with a non-empty ``matchall``: every tag must be present."""
-    for f in filters:
-        if f.key == "tags" and f.matchall:
-            have = set(tags or ())
-            return all(t in have for t in f.matchall)
-    return True
+    return Match(filters).tags_ok(tags)
 
 
 def all_pass(filters: Sequence[Filter], pairs: Iterable[tuple[str, str]]) -> bool:
-    return all(passes(filters, k, v) for k, v in pairs)
+    return Match(filters).pairs(pairs)
 
 
 def matcher(filters: Sequence[Filter], fields: dict[str, Callable[[Any], str]],
             tags_of: Callable[[Any], Iterable[str] | None] | None = None
             ) -> Callable[[Any], bool]:
-    """``passes``/``tags_pass`` compiled once per request for big lists (same rules)."""
-    first: dict[str, tuple[str, frozenset[str]]] = {}
-    for f in filters:
-        first.setdefault(f.key, (f.value, frozenset(f.values)))
-    checks = [(first[key], get) for key, get in fields.items() if key in first]
-    required = next((frozenset(f.matchall) for f in filters if f.key == "tags" and f.matchall),
-                    None) if tags_of is not None else None
-    if not checks and not required:
-        return lambda record: True
-
-    def ok(record: Any) -> bool:
-        for (value, values), get in checks:
-            v = get(record)
-            if v and v != value and v not in values:
-                return False
-        return not required or required.issubset(tags_of(record) or ())  # type: ignore[misc]
-
-    return ok
+    return Match(filters).record(fields, tags_of)
 
 
 # -- ordering and paging ----------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ccmgr.cmon.model import ControllerData
 from ccmgr.views.common import matching_records, proxy_fields
 from ccmgr.views.listrequest import ListRequest, list_reply
-from ccmgr.views.model import ControllerData
 
 LOG_SORT = {
     "created": lambda i: i["created"],
