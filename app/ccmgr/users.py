@@ -1,9 +1,11 @@
-"""Local users: pure operations on the config document (the store does locking and writing)."""
+"""Local users: pure operations on the config document (``ccmgr.accounts`` runs them in the
+store's locked update and does the side effects)."""
 
 from __future__ import annotations
 
 import re
 
+from ccmgr.errors import ENVELOPE, CcmgrError
 from ccmgr.passwords import hash_password
 
 # Fields a user may set on itself through /proxy/auth/update (spec §1.4, minus the hash).
@@ -15,8 +17,11 @@ _USERNAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 MAX_FIELD = 256
 
 
-class UserError(Exception):
+class UserError(CcmgrError):
     """A refused user operation; the message is shown to the operator as is."""
+
+    status = "InvalidRequest"
+    shape = ENVELOPE
 
 
 def public_user(user: dict) -> dict:

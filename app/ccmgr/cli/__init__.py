@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ccmgr.cli import controllers, ha, init, node, seed, users
 from ccmgr.cli.common import BANNER, CommandError, open_services
 from ccmgr.cli.status import FAILED, SUCCESS, USAGE
-from ccmgr.errors import ConfigError
+from ccmgr.errors import CcmgrError, ConfigError
 from ccmgr.runtime import BASEDIR_ENV, basedir_from
 
 GROUPS = (users, controllers, init, node, seed, ha)
@@ -45,7 +45,7 @@ def dispatch(args: argparse.Namespace) -> int:
             if services.store.current().role == "secondary":
                 return ha.forward_to_primary(args, services)
         return args.func(args) or SUCCESS
-    except (CommandError, ConfigError) as exc:
+    except (CommandError, ConfigError, CcmgrError) as exc:
         print(f"ccmgradm: error: {exc}", file=sys.stderr)
         return FAILED
     except PermissionError as exc:

@@ -8,15 +8,12 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Callable
-from typing import TypeVar
 
 from ccmgr import logsetup
 from ccmgr.config import Config
 from ccmgr.reloadtoken import RELOAD_PURPOSE, RELOAD_TOKEN_HEADER
 from ccmgr.runtime import Services, effective_port
 
-T = TypeVar("T")
 BANNER = "ClusterControl Manager - admin CLI v2.2"
 log = logging.getLogger("ccmgr.cli")
 
@@ -41,15 +38,6 @@ def open_services(args: argparse.Namespace) -> Services:
     if os.path.exists(logfile) and os.access(logfile, os.W_OK):
         logsetup.configure(logfile, stderr=False)
     return services
-
-
-def commit(services: Services, change: Callable[[dict], T],
-           refused: type[Exception] | tuple[type[Exception], ...]) -> T:
-    """Apply one change through the store; a refused change is one error line, nothing written."""
-    try:
-        return services.store.update(change)
-    except refused as exc:
-        raise CommandError(str(exc)) from None
 
 
 def report_committed(services: Services, what: str, *args: object) -> None:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from ccmgr import instances
-from ccmgr.cli.common import (
-    CommandError,
-    commit,
-    open_services,
-    read_secret,
-    report_committed,
-    say,
-)
+from ccmgr import registry
+from ccmgr.cli.common import CommandError, open_services, read_secret, report_committed, say
 from ccmgr.cmon import keyauth
 from ccmgr.cmon.errors import AuthFailed
+from ccmgr.instances import InstanceError
+
+CLI = registry.Actor()
 
 
 def _controller_flags(p: argparse.ArgumentParser) -> None:
@@ -80,8 +76,8 @@ def addcontroller(args: argparse.Namespace) -> int:
     services = open_services(args)
     fields = _fields(args, _password(args, required=True))
     try:
-        record = services.store.update(lambda doc: instances.add(doc, fields))
-    except instances.InstanceError as exc:
+        record = registry.add(services, CLI, fields)
+    except InstanceError as exc:
         message = str(exc)
         if message.startswith(("missing", "invalid")):
             message = f"Couldn't add controller: InvalidRequest: {message}"
@@ -93,9 +89,10 @@ def addcontroller(args: argparse.Namespace) -> int:
 def updatecontroller(args: argparse.Namespace) -> int:
     services = open_services(args)
     fields = _fields(args, _password(args, required=False))
-    record = commit(services, lambda doc: instances.update(doc, args.url, fields,
-                                                           use_ldap=args.use_ldap),
-                    instances.InstanceError)
+    try:
+        record = registry.change(services, CLI, args.url, fields, use_ldap=args.use_ldap)
+    except InstanceError as exc:
+        raise CommandError(str(exc)) from None
     report_committed(services, "updatecontroller %s", record["url"])
     return 0
 
@@ -104,8 +101,10 @@ def dropcontroller(args: argparse.Namespace) -> int:
     if not args.key.strip():
         raise CommandError("URL or name can not be empty.")
     services = open_services(args)
-    record = commit(services, lambda doc: instances.drop(doc, args.key),
-                    instances.InstanceError)
+    try:
+        record = registry.remove(services, CLI, args.key)
+    except InstanceError as exc:
+        raise CommandError(str(exc)) from None
     report_committed(services, "dropcontroller %s", record["url"])
     return 0
 

@@ -10,12 +10,13 @@ import argparse
 import json
 import sys
 
-from ccmgr import instances, users
+from ccmgr import accounts, instances
 from ccmgr.cli.common import CommandError, audit_change, open_services, reload_daemon, say
-from ccmgr.passwords import verify_password
+from ccmgr.instances import InstanceError
+from ccmgr.users import UserError
 
 USER_KEYS = {"username", "password", "email", "firstname", "lastname"}
-CONTROLLER_KEYS = {"url", "name", "username", "password", "useldap", "frontend_url", "ca_file"}
+CONTROLLER_KEYS = ("url", "name", "username", "password", "useldap", "frontend_url", "ca_file")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,55 +40,10 @@ def _read_document() -> dict:
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise CommandError(f"'{section}' must be a list of objects")
         for entry in entries:
-            extra = set(entry) - keys
+            extra = set(entry) - set(keys)
             if extra:
                 raise CommandError(f"unknown keys in {section}: {', '.join(sorted(extra))}")
     return document
-
-
-def _ensure_user(doc: dict, wanted: dict, report: dict) -> None:
-    name, password = wanted.get("username", ""), wanted.get("password", "")
-    current = users.find(doc, name)
-    if current is None:
-        users.add_user(doc, name, password, wanted.get("email", ""))
-        report["users_added"].append(name)
-        return
-    touched = False
-    if password and not verify_password(password, current.get("passwordhash")):
-        users.set_password(doc, name, password)
-        touched = True
-    for key in ("email", "firstname", "lastname"):
-        if key in wanted and current.get(key, "") != wanted[key]:
-            current[key] = wanted[key]
-            touched = True
-    users.check_profile(current)
-    if touched:
-        report["users_updated"].append(name)
-
-
-def _ensure_controller(doc: dict, wanted: dict, report: dict) -> None:
-    url = wanted.get("url", "").strip()
-    current = next((i for i in doc["instances"] if i.get("url") == url), None)
-    if current is None:
-        instances.add(doc, wanted)
-        report["controllers_added"].append(url)
-        return
-    desired = dict(current)
-    for key in CONTROLLER_KEYS - {"url"}:
-        if key in wanted:
-            value = wanted[key]
-            if value in (None, "", False):
-                desired.pop(key, None)
-            else:
-                desired[key] = value
-    if desired.get("useldap"):
-        for secret_field in ("username", "password", "keyfile"):
-            desired.pop(secret_field, None)
-    if desired != current:
-        instances.validate(desired)
-        current.clear()
-        current.update(desired)
-        report["controllers_updated"].append(url)
 
 
 def seed(args: argparse.Namespace) -> int:
@@ -97,16 +53,26 @@ def seed(args: argparse.Namespace) -> int:
     def mutate(doc: dict) -> dict:
         report: dict = {"users_added": [], "users_updated": [], "controllers_added": [],
                         "controllers_updated": []}
+        new_passwords.clear()  # the store may run this again (a retried update)
         try:
             for wanted in document.get("users") or []:
-                _ensure_user(doc, wanted, report)
+                done, new_password = accounts.ensure(doc, wanted)
+                if done:
+                    report[f"users_{done}"].append(wanted.get("username", ""))
+                if new_password:
+                    new_passwords.append(wanted.get("username", ""))
             for wanted in document.get("controllers") or []:
-                _ensure_controller(doc, wanted, report)
-        except (users.UserError, instances.InstanceError) as exc:
+                done = instances.ensure(doc, wanted, CONTROLLER_KEYS)
+                if done:
+                    report[f"controllers_{done}"].append(wanted.get("url", "").strip())
+        except (UserError, InstanceError) as exc:
             raise CommandError(f"seed refused, nothing changed: {exc}") from None
         return report
 
+    new_passwords: list[str] = []
     report = services.store.update(mutate)
+    for username in new_passwords:
+        accounts.password_changed(services, username)
     changed = any(report.values())
     if changed:
         audit_change("seed %s", json.dumps({k: v for k, v in report.items() if v}))

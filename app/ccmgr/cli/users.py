@@ -5,14 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from ccmgr import users
-from ccmgr.cli.common import (
-    CommandError,
-    commit,
-    open_services,
-    read_secret,
-    report_committed,
-)
+from ccmgr import accounts
+from ccmgr.cli.common import CommandError, open_services, read_secret, report_committed
+from ccmgr.runtime import Services
+from ccmgr.users import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,9 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=dropuser)
 
 
-def _apply(args: argparse.Namespace, change: Callable[[dict], object], what: str) -> None:
+def _apply(args: argparse.Namespace, change: Callable[[Services], object], what: str) -> None:
     services = open_services(args)
-    commit(services, change, users.UserError)
+    try:
+        change(services)
+    except UserError as exc:
+        raise CommandError(str(exc)) from None
     report_committed(services, what, args.username)
 
 
@@ -46,7 +45,7 @@ def adduser(args: argparse.Namespace) -> int:
     if not password:
         raise CommandError("A non-empty password is required.")
     try:
-        _apply(args, lambda doc: users.add_user(doc, args.username, password, args.email),
+        _apply(args, lambda s: accounts.add(s, args.username, password, args.email),
                "adduser '%s'")
     except CommandError as exc:
         if str(exc) == "invalid e-mail":
@@ -62,13 +61,12 @@ def setpassword(args: argparse.Namespace) -> int:
     password = read_secret(args, args.password)
     if not password:
         raise CommandError("A non-empty password is required.")
-    _apply(args, lambda doc: users.set_password(doc, args.username, password, args.email),
+    # Sessions made with the old password end everywhere (accounts.set_password).
+    _apply(args, lambda s: accounts.set_password(s, args.username, password, email=args.email),
            "setpassword '%s'")
-    # Sessions made with the old password end everywhere.
-    services.sessions.revoke_user(args.username)
     return 0
 
 
 def dropuser(args: argparse.Namespace) -> int:
-    _apply(args, lambda doc: users.drop_user(doc, args.username), "dropuser '%s'")
+    _apply(args, lambda s: accounts.drop(s, args.username), "dropuser '%s'")
     return 0

@@ -6,13 +6,13 @@ password changes are persisted, and a password change revokes the user's other s
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Callable
 
 import falcon
 
+from ccmgr import accounts
 from ccmgr.errors import (
     AccessDenied,
     AuthRequired,
@@ -29,7 +29,7 @@ from ccmgr.passwords import hash_password, needs_upgrade, verify_password
 from ccmgr.resources.requests_in import read_json
 from ccmgr.runtime import Services
 from ccmgr.sessions import Session, clearing_cookie_header
-from ccmgr.users import ECHO_FIELDS, USER_PROFILE_TYPES, UserError, public_user, update_profile
+from ccmgr.users import ECHO_FIELDS, USER_PROFILE_TYPES, UserError, public_user
 
 log = logging.getLogger("ccmgr.auth")
 BAD_CREDENTIALS = "User not found or wrong password"
@@ -92,12 +92,8 @@ class Login:
 
     def _upgrade_hash(self, username: str, stored: str, password: str) -> None:
         """Replace a cmon-proxy hash with a passlib one, unless it changed meanwhile."""
-        def mutate(doc: dict) -> None:
-            for user in doc["users"]:
-                if user.get("username") == username and user.get("passwordhash") == stored:
-                    user["passwordhash"] = hash_password(password)
         try:
-            self.services.store.update(mutate)
+            accounts.upgrade_hash(self.services, username, stored, password)
             req_log = "upgraded the password hash of '%s' to PBKDF2-SHA256 (passlib)"
             log.info(req_log, username)
         except Exception:  # the login itself succeeded; an upgrade can wait for the next one
@@ -160,8 +156,7 @@ class UpdateProfile:
             raise CcmgrError("failed to update user: not a local user", status="InvalidRequest",
                              shape="envelope")
         try:
-            user = self.services.store.update(
-                lambda doc: public_user(update_profile(doc, session.username, fields)))
+            user = accounts.update_profile(self.services, session.username, fields)
         except UserError as exc:
             raise CcmgrError(f"wrong user: {exc}", status="InvalidRequest",
                              shape="envelope") from None
@@ -187,23 +182,13 @@ class SetPassword:
         new_password = body.get("new_password", "")
         if not new_password:
             raise CcmgrError("invalid new password", status="InvalidRequest", shape="envelope")
-        new_hash = hash_password(new_password)
-
-        def mutate(doc: dict) -> dict:
-            for record in doc["users"]:
-                if record.get("username") == session.username:
-                    record["passwordhash"] = new_hash
-                    return public_user(record)
-            raise CcmgrError("failed to update user: user not found", status="InvalidRequest",
-                             shape="envelope")
-
-        reply_user = self.services.store.update(mutate)
-        # Every other session of this user ends here; this browser gets a fresh one.
-        self.services.sessions.revoke_user(session.username)
+        try:
+            reply_user = accounts.set_password(self.services, session.username, new_password)
+        except UserError as exc:  # removed since the check above
+            raise CcmgrError(f"failed to update user: {exc}", status="InvalidRequest",
+                             shape="envelope") from None
+        # Every other session of this user ended there; this browser gets a fresh one.
         set_session_cookie(self.services, req, resp, self.services.sessions.issue(
             session.username))
-        if session.username == "admin":
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.services.admin_password_file)
         audit("Password of '%s' changed (source %s)", session.username, req.context.client)
         resp.media = reply_envelope("Ok", user=reply_user)

@@ -10,11 +10,12 @@ from datetime import datetime
 
 import falcon
 
-from ccmgr import instances
+from ccmgr import registry
 from ccmgr.collectors.service import Collectors
 from ccmgr.config.schema import INSTANCE_FIELDS
 from ccmgr.errors import CcmgrError, InvalidRequest, NotFound
 from ccmgr.fields import check_fields
+from ccmgr.instances import DuplicateURL, UnknownController
 from ccmgr.logsetup import audit
 from ccmgr.resources.common import body_of, who
 from ccmgr.resources.requests_in import read_json
@@ -33,14 +34,9 @@ def _bad_request() -> CcmgrError:
     return CcmgrError("Invalid request.", status="InvalidRequest")
 
 
-def _duplicate() -> CcmgrError:
-    return CcmgrError("duplicated URL", status="TryAgain")
-
-
-def _refuse_ldap(req: falcon.Request, verb: str) -> None:
-    if req.context.session is not None and req.context.session.kind == "ldap":
-        raise CcmgrError(f"LDAP users cant {verb} controllers", status="UnknownError",
-                         http_status=403)
+def _actor(req: falcon.Request) -> registry.Actor:
+    session = req.context.session
+    return registry.Actor(session.username, session.kind) if session else registry.Actor()
 
 
 def _controller_body(req: falcon.Request) -> dict:
@@ -48,11 +44,6 @@ def _controller_body(req: falcon.Request) -> dict:
     if "controller" not in body:
         raise _bad_request()
     return check_fields(body["controller"], INSTANCE_FIELDS, where="controller")
-
-
-def _url_taken(doc: dict, url: str, except_xid: str = "") -> bool:
-    return any(i.get("url") == url.strip() and i.get("xid") != except_xid
-               for i in doc["instances"])
 
 
 class Status:
@@ -117,27 +108,14 @@ class Add(_Tester):
     writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _refuse_ldap(req, "add")
-        instance = _controller_body(req)
-        instance.pop("xid", None)  # always a fresh one
-        candidate = {k: v for k, v in instance.items() if v not in (None, "", False)}
-        try:
-            instances.validate({**candidate, "url": candidate.get("url", "").strip()})
-        except instances.InstanceError as exc:
-            raise CcmgrError(str(exc), status="InvalidRequest") from None
-        if _url_taken(req.context.config.doc, candidate["url"]):
-            raise _duplicate()
+        actor = _actor(req)
+        registry.check_may_change(actor, "add")
+        candidate = registry.candidate(req.context.config.doc, _controller_body(req))
         status = self._test(req, candidate, "")
-
-        def mutate(doc: dict) -> dict:
-            if _url_taken(doc, candidate["url"]):
-                raise _duplicate()
-            try:
-                return instances.add(doc, candidate)
-            except instances.InstanceError as exc:
-                raise CcmgrError(str(exc), status="InvalidRequest") from None
-
-        record = self.services.store.update(mutate)
+        try:
+            record = registry.add(self.services, actor, candidate)
+        except DuplicateURL:  # added by someone else during the test login
+            raise DuplicateURL("duplicated URL") from None
         audit("Controller %s (%s) added by '%s'", record["url"], record["xid"],
               req.context.session.username)
         status["xid"] = record["xid"]
@@ -150,41 +128,13 @@ class Update(_Tester):
     writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _refuse_ldap(req, "update")
+        actor = _actor(req)
+        registry.check_may_change(actor, "update")
         instance = _controller_body(req)
         xid = instance.get("xid", "")
         if not xid:
             raise InvalidRequest("missing xid")
-
-        def mutate(doc: dict) -> dict:
-            index = next((n for n, i in enumerate(doc["instances"]) if i.get("xid") == xid),
-                         None)
-            if index is None:
-                raise CcmgrError("Controller not found", status="ObjectNotFound")
-            old = doc["instances"][index]
-            record = {k: v for k, v in instance.items() if v not in (None, "", False)}
-            record["url"] = record.get("url", "").strip()
-            if record.get("useldap"):
-                for secret in ("username", "password", "keyfile"):
-                    record.pop(secret, None)
-            elif ("password" not in record and "keyfile" not in record
-                  and record.get("username") == old.get("username")):
-                # Replies never show passwords, so a client cannot resend one: keep it.
-                for secret in ("password", "keyfile"):
-                    if old.get(secret):
-                        record[secret] = old[secret]
-            record.setdefault("name", instances.default_name(record["url"]))
-            try:
-                instances.validate(record)
-            except instances.InstanceError as exc:
-                raise CcmgrError(str(exc), status="InvalidRequest") from None
-            if _url_taken(doc, record["url"], except_xid=xid):
-                raise _duplicate()
-            doc["instances"][index] = {"xid": xid, **{k: v for k, v in record.items()
-                                                      if k != "xid"}}
-            return doc["instances"][index]
-
-        record = self.services.store.update(mutate)
+        record = registry.update(self.services, actor, xid, instance)
         audit("Controller %s (%s) updated by '%s'", record["url"], xid,
               req.context.session.username)
         resp.media = {"controller": self._test(req, record, xid)}
@@ -198,20 +148,16 @@ class Remove:
         self.services = services
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _refuse_ldap(req, "remove")
+        actor = _actor(req)
+        registry.check_may_change(actor, "remove")
         body = check_fields(read_json(req), {"xid": str, "url": str, "controllerXid": str})
         key = body.get("xid") or body.get("controllerXid") or body.get("url") or ""
         if not key:
             raise _bad_request()
-
-        def mutate(doc: dict) -> dict:
-            found = next((i for i in doc["instances"] if key in (i.get("xid"), i.get("url"))),
-                         None)
-            if found is None:
-                raise NotFound("controller not found")
-            return instances.drop(doc, found["xid"])
-
-        record = self.services.store.update(mutate)
+        try:
+            record = registry.remove(self.services, actor, key, fields=("xid", "url"))
+        except UnknownController:
+            raise NotFound("controller not found") from None
         audit("Controller %s (%s) removed by '%s'", record.get("url"), record.get("xid"),
               req.context.session.username)
         resp.media = {"type": "Ok", "message": "The controller is removed."}

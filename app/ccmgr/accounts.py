@@ -1,0 +1,87 @@
+"""Local users: the one write path for the API (/proxy/auth/*), ccmgradm and seeding.
+
+Each operation takes the node's ``Services`` (the store and the sessions), does the
+store's locked read-modify-write with the pure functions of ``ccmgr.users``, and then
+every side effect the change implies, so no caller has to remember one:
+a new password ends the user's sessions everywhere, and a new password of ``admin``
+removes the first-start password file (it is wrong from then on). Refusals are
+``users.UserError`` (a ``CcmgrError``: 400 with the envelope on the API, one error line
+in ccmgradm). A user role would be one more operation here (``set_role``) over a field
+declared in ``config.schema.USER_FIELDS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ccmgr import users
+from ccmgr.passwords import hash_password, verify_password
+from ccmgr.runtime import Services
+
+ADMIN = "admin"
+SEED_PROFILE_FIELDS = ("email", "firstname", "lastname")
+
+
+def add(services: Services, username: str, password: str, email: str = "") -> dict:
+    return services.store.update(lambda doc: users.add_user(doc, username, password, email))
+
+
+def set_password(services: Services, username: str, password: str, *,
+                 email: str | None = None) -> dict:
+    """The new password (and e-mail, ccmgradm's -e); returns the user as replies show it."""
+    user = services.store.update(lambda doc: users.public_user(
+        users.set_password(doc, username, password, email)))
+    password_changed(services, username)
+    return user
+
+
+def password_changed(services: Services, username: str) -> None:
+    """After any committed password change: sessions made with the old one end everywhere,
+    and admin's first-start password file goes."""
+    services.sessions.revoke_user(username)
+    if username == ADMIN:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(services.admin_password_file)
+
+
+def update_profile(services: Services, username: str, fields: dict) -> dict:
+    """Replace the profile fields (the hash is kept); returns the user as replies show it."""
+    return services.store.update(
+        lambda doc: users.public_user(users.update_profile(doc, username, fields)))
+
+
+def drop(services: Services, username: str) -> None:
+    services.store.update(lambda doc: users.drop_user(doc, username))
+
+
+def upgrade_hash(services: Services, username: str, stored: str, password: str) -> None:
+    """Replace a cmon-proxy hash with a passlib one, unless it changed meanwhile (the
+    password is the same, so no session ends)."""
+    def mutate(doc: dict) -> None:
+        for user in doc["users"]:
+            if user.get("username") == username and user.get("passwordhash") == stored:
+                user["passwordhash"] = hash_password(password)
+    services.store.update(mutate)
+
+
+def ensure(doc: dict, wanted: dict) -> tuple[str, bool]:
+    """ccmgradm seed, inside its one locked update: add the user or bring its password and
+    profile to ``wanted``. Returns ("added" | "updated" | "", whether the password
+    changed); the caller runs ``password_changed`` once the update is committed."""
+    name, password = wanted.get("username", ""), wanted.get("password", "")
+    current = users.find(doc, name)
+    if current is None:
+        users.add_user(doc, name, password, wanted.get("email", ""))
+        return "added", False
+    new_password = bool(password) and not verify_password(password,
+                                                          current.get("passwordhash"))
+    if new_password:
+        users.set_password(doc, name, password)
+    touched = new_password
+    for key in SEED_PROFILE_FIELDS:
+        if key in wanted and current.get(key, "") != wanted[key]:
+            current[key] = wanted[key]
+            touched = True
+    users.check_profile(current)
+    return ("updated" if touched else ""), new_password
