@@ -14,7 +14,7 @@ from ccmgr.cli.common import CommandError, audit_change, open_services, read_sec
 from ccmgr.config.history import load as history
 from ccmgr.config.schema import SHARED_KEYS
 from ccmgr.ha.bundle import position
-from ccmgr.ha.primary import known_primary
+from ccmgr.ha.primary import known_primary, probe_primary, take_over
 from ccmgr.ha.receiver import receive
 from ccmgr.ha.replicator import Replicator
 from ccmgr.ha.state import HAState
@@ -120,8 +120,8 @@ def _secret_for(args: argparse.Namespace) -> str | None:
 def forward_to_primary(args: argparse.Namespace, services: Services) -> int:
     config = services.store.current()
     transport = SshTransport(services.basedir)
-    primary = known_primary(config, HAState(services.basedir)) or _probe_primary(config,
-                                                                                 transport)
+    primary = known_primary(config, HAState(services.basedir)) or probe_primary(config,
+                                                                                transport)
     if primary is None:
         raise CommandError("this node is a secondary and no primary is known or reachable; "
                            "nothing was changed")
@@ -145,19 +145,6 @@ def forward_to_primary(args: argparse.Namespace, services: Services) -> int:
     return reply.code
 
 
-def _probe_primary(config: object, transport: SshTransport) -> dict | None:
-    best = None
-    for peer in config.peers:  # type: ignore[attr-defined]
-        try:
-            reply = transport.call(peer, "status", b"", timeout=5)
-            answer = json.loads(reply.stdout)
-        except (TransportError, ValueError):
-            continue
-        if answer.get("role") == "primary" and (best is None or answer["epoch"] > best[0]):
-            best = (answer["epoch"], peer)
-    return best[1] if best else None
-
-
 # --- promotion ------------------------------------------------------------------------------
 def promote(args: argparse.Namespace) -> int:
     services = open_services(args)
@@ -166,15 +153,7 @@ def promote(args: argparse.Namespace) -> int:
         say(f"{config.node_name} is already the primary (epoch {config.epoch}).")
         return 0
     transport = SshTransport(services.basedir)
-    epochs = [config.epoch]
-    for peer in config.peers:
-        with contextlib.suppress(TransportError, ValueError):
-            epochs.append(int(json.loads(transport.call(peer, "status", b"", 5).stdout)["epoch"]))
-    new_epoch = max(epochs) + 1
-
-    def mutate(doc: dict) -> None:
-        doc["role"], doc["epoch"] = "primary", new_epoch
-    services.store.update(mutate, bump=False)
+    new_epoch = take_over(services, transport)
     audit_change("promote: %s is now the primary with epoch %d", config.node_name, new_epoch)
     say(f"{config.node_name} is now the primary (epoch {new_epoch}).")
     results = Replicator(services, transport).push_all()
