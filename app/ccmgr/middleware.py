@@ -22,7 +22,7 @@ class NodeHeaders:
         except ConfigError as exc:
             raise ServiceUnavailable(f"configuration cannot be loaded: {exc}") from None
         req.context.config = config
-        trusted = tuple(config.doc.get("trusted_proxies", ()))
+        trusted = config.settings.trusted_proxies
         if getattr(self, "_trusted", None) != trusted:
             self._trusted, self._resolver = trusted, ClientAddress(trusted)
         req.context.client = self._resolver.resolve(req.remote_addr or "",

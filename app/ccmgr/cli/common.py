@@ -85,7 +85,7 @@ def reload_daemon(services: Services, config: Config, *, to_stderr: bool = False
     import requests  # only commands that changed something pay for the import
     import urllib3
 
-    bind = config.doc.get("bind_address") or ""
+    bind = config.settings.bind_address
     host = bind if bind and bind not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
     host = f"[{host}]" if ":" in host else host
     url = f"https://{host}:{effective_port(config.port)}/proxy/admin/reload"

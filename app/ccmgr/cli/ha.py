@@ -132,11 +132,11 @@ def forward_to_primary(args: argparse.Namespace, services: Services) -> int:
                      v, str | int | bool | list | type(None))}
     forwarded.update(password=None, password_stdin=False)
     request = {"command": args.command, "args": forwarded, "secret": secret, "stdin": stdin}
-    say(f"Running on the primary {primary['name']} ({primary['address']}) ...", to_stderr=True)
+    say(f"Running on the primary {primary.name} ({primary.address}) ...", to_stderr=True)
     try:
         reply = transport.call(primary, "admin", json.dumps(request).encode(), timeout=90)
     except TransportError as exc:
-        raise CommandError(f"the primary {primary['name']} ({primary['address']}) is "
+        raise CommandError(f"the primary {primary.name} ({primary.address}) is "
                            f"unreachable: {exc}; nothing was changed") from None
     if reply.stdout:
         sys.stdout.write(reply.stdout)

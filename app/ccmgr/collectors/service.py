@@ -29,21 +29,18 @@ from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.collectors.cache import Cache, Entry, settle
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
 from ccmgr.config import Config
+from ccmgr.config.model import Instance
 from ccmgr.http import HttpPool
 
 log = logging.getLogger("ccmgr.collectors")
 
-DEFAULT_TTL = 60.0
-DEFAULT_CONCURRENCY = 64
 ERROR_TTL = 10.0  # a failed controller is retried at most this often (per kind)
 LDAP_REQUIRED = "LDAP authentication is required"
 DEFAULT_IDENTITY = ""
 MAX_SNAPSHOTS = 64
 
 
-def _fingerprint(instance: dict) -> tuple:
-    return tuple(instance.get(k) or "" for k in ("url", "username", "password", "keyfile",
-                                                   "useldap", "ca_file"))
+_fingerprint = Instance.client_fingerprint
 
 
 @dataclass(frozen=True)
@@ -92,15 +89,13 @@ class Collectors:
 
     # -- settings and pools -----------------------------------------------------------------
     def ttl(self, config: Config) -> float:
-        return float(self._ttl if self._ttl is not None
-                     else config.doc.get("cache_ttl") or DEFAULT_TTL)
+        return float(self._ttl if self._ttl is not None else config.settings.cache_ttl)
 
     def _pools(self, config: Config) -> tuple[Executor, Executor]:
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
-                    size = int(self._concurrency or config.doc.get("fetch_concurrency")
-                               or DEFAULT_CONCURRENCY)
+                    size = int(self._concurrency or config.settings.fetch_concurrency)
                     self._fanout = ThreadPoolExecutor(size, thread_name_prefix="ccmgr-fanout")
                     self._pool = ThreadPoolExecutor(size, thread_name_prefix="ccmgr-fetch")
         assert self._fanout is not None
@@ -165,8 +160,8 @@ class Collectors:
         def run() -> Any:
             ctx = FetchContext(deadline=time.monotonic() + timeout,
                                now=datetime.now().astimezone(), cluster_ids=ids,
-                               fetch_jobs_hours=config.doc["fetch_jobs_hours"],
-                               fetch_backups_days=config.doc["fetch_backups_days"],
+                               fetch_jobs_hours=config.settings.fetch_jobs_hours,
+                               fetch_backups_days=config.settings.fetch_backups_days,
                                fanout=fanout)
             return FETCHERS[kind](client, ctx)
 

@@ -16,15 +16,26 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+from ccmgr.config.model import (
+    DEFAULT_CACHE_TTL,
+    DEFAULT_FETCH_BACKUPS_DAYS,
+    DEFAULT_FETCH_CONCURRENCY,
+    DEFAULT_FETCH_JOBS_HOURS,
+    DEFAULT_PORT,
+    DEFAULT_REPLICATION_WAIT,
+    DEFAULT_SAMESITE,
+    DEFAULT_SESSION_TTL,
+    DEFAULT_TIMEOUT,
+    NS_PER_S,
+    Instance,
+    NodeSettings,
+    Peer,
+    User,
+    field_types,
+)
 from ccmgr.errors import ConfigError
 from ccmgr.fields import type_name, type_ok
 
-NS_PER_S = 1_000_000_000
-DEFAULT_PORT = 19051
-DEFAULT_TIMEOUT = 30
-DEFAULT_SESSION_TTL = 1800 * NS_PER_S  # 30 min, cmon-proxy's value since 2024-05
-DEFAULT_FETCH_JOBS_HOURS = 12
-DEFAULT_FETCH_BACKUPS_DAYS = 7
 ROLES = ("primary", "secondary")
 SAMESITE = ("Strict", "Lax", "None")
 
@@ -50,16 +61,10 @@ WRITE_ORDER = (
     "epoch",
 )
 
-INSTANCE_FIELDS = {
-    "xid": str, "url": str, "name": str, "useldap": bool, "use_cmon_auth": bool,
-    "username": str, "password": str, "keyfile": str, "frontend_url": str,
-    "cmon_ssh_host": str, "cmon_ssh_secure": bool, "ca_file": str,
-}
-USER_FIELDS = {
-    "username": str, "passwordhash": str, "email": str, "firstname": str, "lastname": str,
-    "ldap": bool, "cmon": bool, "xid": str, "admin": bool,
-}
-PEER_FIELDS = {"name": str, "address": str, "port": int, "ssh_port": int, "ssh_user": str}
+# One list of fields per entity: the dataclass (config.model) declares them.
+INSTANCE_FIELDS = field_types(Instance)
+USER_FIELDS = field_types(User)
+PEER_FIELDS = field_types(Peer)
 
 def _describe(value: Any) -> str:
     text = repr(value)
@@ -133,9 +138,13 @@ class Config:
     def role(self) -> str:
         return self.doc.get("role") or "primary"
 
-    @property
-    def peers(self) -> list[dict]:
-        return self.doc.get("peers", [])
+    @functools.cached_property
+    def peers(self) -> tuple[Peer, ...]:
+        return tuple(Peer.parse(p) for p in self.doc.get("peers", ()))
+
+    @functools.cached_property
+    def settings(self) -> NodeSettings:
+        return NodeSettings.parse(self.doc)
 
     @property
     def sha256(self) -> str:
@@ -283,14 +292,14 @@ def parse_config(path: str, raw: Any) -> Config:
         doc["role"] = role
     else:
         doc.pop("role", None)
-    doc["session_samesite"] = _str_key(path, raw, "session_samesite", "Strict",
-                                       SAMESITE) or "Strict"
+    doc["session_samesite"] = _str_key(path, raw, "session_samesite", DEFAULT_SAMESITE,
+                                       SAMESITE) or DEFAULT_SAMESITE
     doc["peers"] = _normalise_peers(path, raw.get("peers"))
     doc["trusted_proxies"] = _normalise_proxies(path, raw.get("trusted_proxies"))
-    doc["replication_wait"] = _int_key(path, raw, "replication_wait", 5)
-    # Unified view: controller fetches at once (thread pool) and seconds data stay fresh.
-    doc["fetch_concurrency"] = _int_key(path, raw, "fetch_concurrency", 64)
-    doc["cache_ttl"] = _int_key(path, raw, "cache_ttl", 60)
+    doc["replication_wait"] = _int_key(path, raw, "replication_wait", DEFAULT_REPLICATION_WAIT)
+    doc["fetch_concurrency"] = _int_key(path, raw, "fetch_concurrency",
+                                        DEFAULT_FETCH_CONCURRENCY)
+    doc["cache_ttl"] = _int_key(path, raw, "cache_ttl", DEFAULT_CACHE_TTL)
     doc["generation"] = _int_key(path, raw, "generation", 0, minimum=0)
     doc["epoch"] = _int_key(path, raw, "epoch", 0, minimum=0)
     return Config(path=path, doc=doc)

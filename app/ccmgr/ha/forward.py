@@ -48,29 +48,29 @@ class WriteForwarder:
             raise ServiceUnavailable("this node is a secondary and knows no primary; "
                                      "nothing was changed")
         body = req.bounded_stream.read(DEFAULT_LIMIT + 1)
-        url = f"https://{primary['address']}:{primary.get('port', 19051)}{req.path}"
+        url = f"https://{primary.address}:{primary.port}{req.path}"
         headers = {"Content-Type": req.content_type or "application/json",
                    "User-Agent": req.user_agent or "", FORWARDED_HEADER: config.node_name,
                    "X-Forwarded-For": req.context.client}
         if req.get_header("Cookie"):
             headers["Cookie"] = req.get_header("Cookie")
-        verify = config.doc.get("peer_ca_file") or True
+        verify = config.settings.peer_ca_file or True
         try:
             reply = self._http().post(url, data=body, headers=headers, timeout=(3.05, 30),
                                       verify=verify, allow_redirects=False)
         except requests.RequestException as exc:
-            log.warning("cannot forward %s to the primary %s: %s", req.path, primary["name"],
+            log.warning("cannot forward %s to the primary %s: %s", req.path, primary.name,
                         exc.__class__.__name__)
             if getattr(resource, "local_when_primary_down", False):
                 return  # e.g. logout: better revoked here than refused
             raise ServiceUnavailable(
-                f"the primary {primary['name']} is unreachable, so this write was not made; "
+                f"the primary {primary.name} is unreachable, so this write was not made; "
                 "nothing was changed (retry later, or promote a secondary)") from None
         resp.status = reply.status_code
         resp.data = reply.content
         resp.content_type = reply.headers.get("Content-Type", "application/json")
         for cookie in reply.raw.headers.getlist("Set-Cookie"):
             resp.append_header("Set-Cookie", cookie)
-        resp.set_header("X-Ccmgr-Primary", primary["name"])
+        resp.set_header("X-Ccmgr-Primary", primary.name)
         req.context.cookie_set = True  # the primary's cookies are the ones that count
         resp.complete = True

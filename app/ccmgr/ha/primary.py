@@ -6,18 +6,19 @@ import contextlib
 import json
 
 from ccmgr.config import Config
+from ccmgr.config.model import Peer
 from ccmgr.ha.state import HAState
 from ccmgr.ha.transport import SshTransport, TransportError
 from ccmgr.runtime import Services
 
 
-def known_primary(config: Config, state: HAState) -> dict | None:
+def known_primary(config: Config, state: HAState) -> Peer | None:
     """The peer whose bundle this node last accepted (the primary it follows)."""
     sender = state.read().get("received", {}).get("from")
-    return next((p for p in config.peers if p["name"] == sender), None)
+    return next((p for p in config.peers if p.name == sender), None)
 
 
-def probe_primary(config: Config, transport: SshTransport) -> dict | None:
+def probe_primary(config: Config, transport: SshTransport) -> Peer | None:
     """Ask every peer; the one that says it is the primary with the highest epoch."""
     best = None
     for peer in config.peers:

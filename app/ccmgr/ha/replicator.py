@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from ccmgr.config import Config
+from ccmgr.config.model import Peer
 from ccmgr.fsutil import give_to_dir_owner
 from ccmgr.ha.bundle import make_bundle
 from ccmgr.ha.state import HAState
@@ -54,11 +55,11 @@ class Replicator:
         config = self.services.store.current()
         if config.role == "secondary" or not config.peers:
             return {}
-        wait_s = config.doc.get("replication_wait", 5) if wait_s is None else wait_s
+        wait_s = config.settings.replication_wait if wait_s is None else wait_s
         payload = json.dumps(make_bundle(self.services)).encode()
         results: dict[str, dict] = {}
         pool = ThreadPoolExecutor(max_workers=len(config.peers), thread_name_prefix="push")
-        futures = {pool.submit(self._push_one, peer, payload, wait_s): peer["name"]
+        futures = {pool.submit(self._push_one, peer, payload, wait_s): peer.name
                    for peer in config.peers}
         done, pending = wait(futures, timeout=wait_s + 1)
         for future in done:
@@ -69,7 +70,7 @@ class Replicator:
         self._record(config, results)
         return results
 
-    def _push_one(self, peer: dict, payload: bytes, timeout: float) -> dict:
+    def _push_one(self, peer: Peer, payload: bytes, timeout: float) -> dict:
         started = self.clock()
         try:
             reply = self.transport.call(peer, "push", payload, timeout)
@@ -84,7 +85,7 @@ class Replicator:
         if self.services.sessions.revocations.merge(answer.pop("revocations", None)):
             # A logout made on that peer while we were unreachable: every peer gets the
             # merged set with the loop's next round (see _record).
-            audit("merged session revocations made on %s", peer["name"])
+            audit("merged session revocations made on %s", peer.name)
             self._merged = True
         answer["ok"] = reply.code == 0 and answer.get("status") in ("applied", "current")
         answer["seconds"] = round(self.clock() - started, 3)
@@ -181,7 +182,7 @@ class Replicator:
         now = self.clock()
         peers = self.state.read()["peers"]
         for peer in config.peers:
-            name = peer["name"]
+            name = peer.name
             known = peers.get(name, {})
             due_at = self._next_try.get(name, 0.0)
             if not peer_in_sync(known, config):  # e.g. a ccmgradm write whose own push failed

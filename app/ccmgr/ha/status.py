@@ -21,11 +21,11 @@ def sync_report(config: Config, state: HAState, now: float | None = None) -> dic
     if config.role != "secondary":
         peers = []
         for peer in config.peers:
-            known = data["peers"].get(peer["name"], {})
+            known = data["peers"].get(peer.name, {})
             generation = known.get("generation")
             peers.append({
-                "name": peer["name"],
-                "address": peer["address"],
+                "name": peer.name,
+                "address": peer.address,
                 "in_sync": peer_in_sync(known, config),
                 "generation": generation,
                 "lag_generations": None if generation is None else config.generation - generation,

@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
+from ccmgr.config.model import Peer
+
 KEY_NAME = os.path.join(".ssh", "id_replication")
 KNOWN_HOSTS_NAME = os.path.join(".ssh", "known_hosts")
 
@@ -48,7 +50,8 @@ class SshTransport:
         return ["-o", "ControlMaster=auto", "-o", f"ControlPath={directory}/%C",
                 "-o", "ControlPersist=60"]
 
-    def command(self, peer: dict, verb: str, connect_timeout: float = 3) -> list[str]:
+    def command(self, peer: Peer | dict, verb: str, connect_timeout: float = 3) -> list[str]:
+        peer = Peer.parse(peer)
         return [
             "ssh", "-T", "-i", self.key, *self._control_path(),
             "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
@@ -57,18 +60,18 @@ class SshTransport:
             "-o", f"ConnectTimeout={max(1, int(connect_timeout))}",
             "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=2",
             "-F", "/dev/null",
-            "-p", str(peer.get("ssh_port", 22)),
-            f"{peer.get('ssh_user', 'ccmgr')}@{peer['address']}", verb,
+            "-p", str(peer.ssh_port), f"{peer.ssh_user}@{peer.address}", verb,
         ]
 
-    def call(self, peer: dict, verb: str, data: bytes, timeout: float) -> Reply:
+    def call(self, peer: Peer | dict, verb: str, data: bytes, timeout: float) -> Reply:
+        peer = Peer.parse(peer)
         if not self.available():
             raise TransportError(f"no replication key or known_hosts at {self.key}")
         try:
             done = subprocess.run(self.command(peer, verb, min(3.0, timeout)), input=data,
                                   capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise TransportError(f"no answer from {peer['name']} within {timeout:.0f}s") from None
+            raise TransportError(f"no answer from {peer.name} within {timeout:.0f}s") from None
         except OSError as exc:
             raise TransportError(f"cannot run ssh: {exc.strerror}") from None
         stderr = done.stderr.decode(errors="replace").strip()

@@ -1,0 +1,126 @@
+"""The config's entities as frozen dataclasses, parsed once per file version.
+
+``Config.doc`` stays the validated document (it is what the store writes back, so keys
+this version does not know survive a write); code that reads settings, peers or
+controllers reads these objects instead of ``doc.get("...")`` with a default each time.
+Each default is one constant here; ``config.schema`` applies the same ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+NS_PER_S = 1_000_000_000
+DEFAULT_PORT = 19051
+DEFAULT_TIMEOUT = 30
+DEFAULT_SESSION_TTL = 1800 * NS_PER_S  # 30 min, cmon-proxy's value since 2024-05
+DEFAULT_FETCH_JOBS_HOURS = 12
+DEFAULT_FETCH_BACKUPS_DAYS = 7
+DEFAULT_REPLICATION_WAIT = 5
+# Unified view: controller fetches at once (thread pool) and seconds data stay fresh.
+DEFAULT_FETCH_CONCURRENCY = 64
+DEFAULT_CACHE_TTL = 60
+DEFAULT_SAMESITE = "Strict"
+DEFAULT_SSH_PORT = 22
+DEFAULT_SSH_USER = "ccmgr"
+
+
+def _from(cls: type, record: dict) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in record.items() if k in names and v is not None})
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another node of the HA group (``peers:``)."""
+
+    name: str
+    address: str
+    port: int = DEFAULT_PORT
+    ssh_port: int = DEFAULT_SSH_PORT
+    ssh_user: str = DEFAULT_SSH_USER
+
+    @classmethod
+    def parse(cls, record: dict | Peer) -> Peer:
+        return record if isinstance(record, Peer) else _from(cls, record)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A registered controller (``instances:``); the type of each field is the schema's."""
+
+    xid: str = ""
+    url: str = ""
+    name: str = ""
+    useldap: bool = False
+    use_cmon_auth: bool = False
+    username: str = ""
+    password: str = ""
+    keyfile: str = ""
+    frontend_url: str = ""
+    cmon_ssh_host: str = ""
+    cmon_ssh_secure: bool = False
+    ca_file: str = ""
+
+    # The fields a controller's client and its cached data depend on: a change of any
+    # of them makes the collectors log in again and forget the data.
+    CLIENT_FIELDS = ("url", "username", "password", "keyfile", "useldap", "ca_file")
+
+    @classmethod
+    def parse(cls, record: dict) -> Instance:
+        return _from(cls, record)
+
+    @classmethod
+    def client_fingerprint(cls, record: dict) -> tuple:
+        return tuple(record.get(k) or "" for k in cls.CLIENT_FIELDS)
+
+
+@dataclass(frozen=True)
+class User:
+    """A local user (``users:``)."""
+
+    username: str
+    passwordhash: str = ""
+    email: str = ""
+    firstname: str = ""
+    lastname: str = ""
+    ldap: bool = False
+    cmon: bool = False
+    xid: str = ""
+    admin: bool = False
+
+    @classmethod
+    def parse(cls, record: dict) -> User:
+        return _from(cls, record)
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """The scalar settings, defaults applied."""
+
+    timeout: int = DEFAULT_TIMEOUT
+    cache_ttl: int = DEFAULT_CACHE_TTL
+    fetch_concurrency: int = DEFAULT_FETCH_CONCURRENCY
+    fetch_jobs_hours: int = DEFAULT_FETCH_JOBS_HOURS
+    fetch_backups_days: int = DEFAULT_FETCH_BACKUPS_DAYS
+    replication_wait: int = DEFAULT_REPLICATION_WAIT
+    session_ttl: int = DEFAULT_SESSION_TTL
+    session_samesite: str = DEFAULT_SAMESITE
+    port: int = DEFAULT_PORT
+    bind_address: str = ""
+    peer_ca_file: str = ""
+    single_controller: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, doc: dict) -> NodeSettings:
+        record = dict(doc)
+        record["trusted_proxies"] = tuple(doc.get("trusted_proxies") or ())
+        return _from(cls, record)
+
+
+def field_types(cls: type) -> dict[str, type]:
+    """A dataclass's fields and their types, as the field checker takes them."""
+    kinds = {"str": str, "int": int, "bool": bool}
+    return {f.name: kinds[str(f.type)] for f in fields(cls) if str(f.type) in kinds}
