@@ -132,3 +132,13 @@ class HttpPool:
             sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             session.close()
+
+
+def peer_session() -> requests.Session:
+    """A Session for calls that do not go to controllers: a write forwarded to the
+    primary, ccmgradm asking its own daemon to reload. No retries (a POST is not
+    idempotent) and, as above, no environment: proxy variables must not redirect them and
+    REQUESTS_CA_BUNDLE must not replace the ``verify`` each call passes."""
+    session = requests.Session()
+    session.trust_env = False
+    return session

@@ -12,7 +12,7 @@ import pytest
 from ccmgr import jsonfast
 from ccmgr.cmon import records
 from ccmgr.cmon.model import ControllerData, Who
-from ccmgr.resources.aggregates import ReplyMemo
+from ccmgr.collectors.memo import ReplyMemo
 from ccmgr.views import clusters
 from ccmgr.views.listrequest import ListRequest
 

@@ -85,6 +85,8 @@ def reload_daemon(services: Services, config: Config, *, to_stderr: bool = False
     import requests  # only commands that changed something pay for the import
     import urllib3
 
+    from ccmgr.http import peer_session
+
     bind = config.settings.bind_address
     host = bind if bind and bind not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
     host = f"[{host}]" if ":" in host else host
@@ -93,8 +95,9 @@ def reload_daemon(services: Services, config: Config, *, to_stderr: bool = False
     try:
         token = services.secret.derive(RELOAD_PURPOSE)
         # Our own daemon on this host; its certificate may be the self-signed one.
-        reply = requests.post(url, headers={RELOAD_TOKEN_HEADER: token}, timeout=(3.05, 30),
-                              verify=False)  # noqa: S501
+        with peer_session() as session:
+            reply = session.post(url, headers={RELOAD_TOKEN_HEADER: token},
+                                 timeout=(3.05, 30), verify=False)
     except (OSError, ValueError) as exc:
         if isinstance(exc, requests.ConnectionError):
             say("No ccmgr daemon answered; the change is saved and applies when the "

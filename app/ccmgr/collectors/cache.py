@@ -34,6 +34,7 @@ class Entry:
     fetched_at: float = 0.0            # monotonic time of that payload
     error: CmonError | None = None     # error of the latest attempt, None if it worked
     attempted_at: float = 0.0          # monotonic time of the latest attempt
+    version: int = 0                   # unique per fetched payload; 0 = never fetched
 
     def age(self, now: float) -> float | None:
         return None if self.data is None else max(0.0, now - self.fetched_at)
@@ -55,6 +56,7 @@ class Cache:
         self._lock = threading.Lock()
         self.fetches = 0  # completed fetch attempts (tests and stats)
         self.changes = 0  # bumped whenever an entry is written or dropped
+        self._serial = 0  # the version of the latest data fetched (Entry.version)
 
     def _fresh(self, entry: Entry, ttl: float, error_ttl: float, now: float) -> bool:
         return now < entry.expires(ttl, error_ttl)
@@ -91,8 +93,9 @@ class Cache:
         with self._lock:
             old = self._entries.get(key, Entry())
             if error is None:
-                entry = Entry(data, self.wall(), now, None, now)
-            else:
+                self._serial += 1
+                entry = Entry(data, self.wall(), now, None, now, self._serial)
+            else:  # the data, and so their version, stay
                 entry = replace(old, error=error, attempted_at=now)
             if self._flights.get(key) is not None:
                 self._entries[key] = entry

@@ -1,14 +1,14 @@
-"""The collection layer the resources talk to: clients per identity, cache, concurrency.
+"""The collection layer the resources talk to: the gatherer over the clients
+(``collectors.clients``), the cache (``collectors.cache``) and the thread pools.
 
 Built once per app (``create_app``); the thread pools and HTTP sessions are created on
 first use, never at import (gunicorn forks). Every fetch runs in a bounded pool with its
 own deadline (config ``timeout``); a request waits for cold data at most until its own
 deadline and otherwise gets what the cache has, so one slow controller delays nothing else.
 
-Identities: local users share the default identity (the static credentials of the config).
-An LDAP user gets their own clients, sessions and cache entries for controllers marked
-``useldap`` (their password is kept in memory only), and shares the default ones for the
-others - the data are the same, as both use the same static service account there.
+Cache entries are keyed by (identity, controller xid, kind); see ``collectors.clients``
+for identities. A gather result is reused while nothing it was built from changed
+(``collectors.memo``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -27,20 +27,16 @@ from ccmgr.cmon.client import CmonClient, Credentials
 from ccmgr.cmon.errors import CmonError
 from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.collectors.cache import Cache, Entry, settle
+from ccmgr.collectors.clients import DEFAULT_IDENTITY, LDAP_REQUIRED, ClientRegistry
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
+from ccmgr.collectors.memo import VersionedMemo
 from ccmgr.config import Config
-from ccmgr.config.model import Instance
 from ccmgr.http import HttpPool
 
 log = logging.getLogger("ccmgr.collectors")
 
 ERROR_TTL = 10.0  # a failed controller is retried at most this often (per kind)
-LDAP_REQUIRED = "LDAP authentication is required"
-DEFAULT_IDENTITY = ""
 MAX_SNAPSHOTS = 64
-
-
-_fingerprint = Instance.client_fingerprint
 
 
 @dataclass(frozen=True)
@@ -60,12 +56,6 @@ class _Snapshot:
                    for c, d in zip(self.clients, self.data, strict=True))
 
 
-@dataclass
-class _Identity:
-    password: str = ""
-    last_used: float = field(default_factory=time.monotonic)
-
-
 class Collectors:
     def __init__(self, *, concurrency: int | None = None, ttl: float | None = None,
                  http: HttpPool | None = None,
@@ -78,13 +68,9 @@ class Collectors:
         self._lock = threading.Lock()
         self._pool: Executor | None = None
         self._fanout: Executor | None = None
-        self._clients: dict[tuple[str, str], tuple[tuple, CmonClient]] = {}
-        self._fingerprints: dict[str, tuple] = {}
-        self._synced: Config | None = None
-        self._ldap: dict[str, _Identity] = {}
-        self.last_seen: dict[str, datetime] = {}
+        self.clients = ClientRegistry(self.http, self.cache.drop)
         self._swept = 0.0
-        self._snapshots: dict[tuple, _Snapshot] = {}
+        self._snapshots = VersionedMemo(MAX_SNAPSHOTS)  # versions: Cache.changes
         self._snapshots_at = 0  # Cache.changes the kept snapshots were made at
 
     # -- settings and pools -----------------------------------------------------------------
@@ -107,50 +93,13 @@ class Collectors:
                 pool.shutdown(wait=False, cancel_futures=True)
         self.http.close()
 
-    # -- identities and clients --------------------------------------------------------------
-    def identity_for(self, who: Who, instance: dict) -> str:
-        if instance.get("useldap") and who.ldap:
-            return who.username
-        return DEFAULT_IDENTITY
-
-    def _credentials(self, identity: str, instance: dict) -> Credentials:
-        if instance.get("useldap"):
-            known = self._ldap.get(identity) if identity else None
-            if known is None:
-                return Credentials(missing_reason=LDAP_REQUIRED)
-            return Credentials(identity, known.password, ldap_only=True,
-                               missing_reason=LDAP_REQUIRED)
-        return Credentials(instance.get("username", ""), instance.get("password", ""),
-                           keyfile=instance.get("keyfile", ""),
-                           missing_reason="no password or keyfile is defined")
-
+    # -- clients (collectors.clients) -------------------------------------------------------
     def client(self, identity: str, instance: dict, timeout: float) -> CmonClient:
-        xid = instance["xid"]
-        fp = self._fingerprints.get(xid) or _fingerprint(instance)
-        with self._lock:
-            held = self._clients.get((identity, xid))
-            if held is not None and held[0] == fp:
-                held[1].timeout = timeout
-                return held[1]
-            client = CmonClient(self.http, instance["url"], self._credentials(identity, instance),
-                                ca_file=instance.get("ca_file", ""), timeout=timeout)
-            self._clients[(identity, xid)] = (fp, client)
-            return client
+        return self.clients.client(identity, instance, timeout)
 
-    def sync(self, config: Config) -> None:
-        """Forget clients and cache entries of controllers that were removed or changed."""
-        if config is self._synced:  # the store hands out one object per file version
-            return
-        current = {i["xid"]: _fingerprint(i) for i in config.instances}
-        with self._lock:
-            stale = {x for x, fp in self._fingerprints.items() if current.get(x) != fp}
-            self._fingerprints, self._synced = current, config
-            for key in [k for k in self._clients if k[1] in stale]:
-                del self._clients[key]
-            for xid in stale:
-                self.last_seen.pop(xid, None)
-        if stale:
-            self.cache.drop(lambda key: key[1] in stale)
+    @property
+    def last_seen(self) -> dict[str, datetime]:
+        return self.clients.last_seen
 
     # -- collection -------------------------------------------------------------------------
     def _fetch_fn(self, kind: str, client: CmonClient, config: Config, ids: list[int],
@@ -174,8 +123,8 @@ class Collectors:
         ttl, timeout = self.ttl(config), float(config.timeout)
         pending = {}
         for instance in instances:
-            identity = self.identity_for(who, instance)
-            client = self.client(identity, instance, timeout)
+            identity = self.clients.identity_for(who, instance)
+            client = self.clients.client(identity, instance, timeout)
             clients[instance["xid"]] = client
             ids = cluster_ids(clusters[instance["xid"]].data) if clusters else []
             key = (identity, instance["xid"], kind)
@@ -195,12 +144,12 @@ class Collectors:
         is fresh and nothing in the cache or the clients changed: a warm dashboard request
         then costs one comparison instead of a cache lookup per controller and kind.
         """
-        self.sync(config)
+        self.clients.sync(config)
         if who.ldap:
-            self.touch(who.username)
+            self.clients.touch(who.username)
         if self.clock() - self._swept > 60:
             self._swept = self.clock()
-            self.forget_idle_identities(config.session_ttl_seconds)
+            self.clients.forget_idle_identities(config.session_ttl_seconds)
         kinds = list(dict.fromkeys(kinds))
         if any(k != "ping" for k in kinds) and "clusters" not in kinds:
             kinds.insert(0, "clusters")
@@ -208,9 +157,8 @@ class Collectors:
         forced = force or bool(force_clusters)
         snapshot_key = (who if who.ldap else None, tuple(kinds), peek)
         if not forced:
-            snapshot = self._snapshots.get(snapshot_key)
+            snapshot = self._snapshots.lookup(snapshot_key, self.cache.changes)
             if (snapshot is not None and snapshot.config is config
-                    and snapshot.changes == self.cache.changes
                     and self.clock() < snapshot.valid_until
                     and snapshot.clients_unchanged()):
                 return snapshot.data
@@ -242,8 +190,8 @@ class Collectors:
         used: list[CmonClient] = []
         for instance in instances:
             xid = instance["xid"]
-            identity = self.identity_for(who, instance)
-            client = clients.get(xid) or self.client(identity, instance, timeout)
+            identity = self.clients.identity_for(who, instance)
+            client = clients.get(xid) or self.clients.client(identity, instance, timeout)
             used.append(client)
             data, fetched, fetched_at, errors = {}, {}, {}, {}
             version = [xid, instance["url"], client.controller_id]
@@ -257,7 +205,7 @@ class Collectors:
                 fetched_at[kind] = None if entry.data is None else entry.fetched_at
                 if entry.error is not None:
                     errors[kind] = entry.error
-                version.append((kind, id(entry.data), entry.fetched_at))
+                version.append((kind, entry.version))
                 valid_until = min(valid_until, entry.expires(ttl, error_ttl))
             out.append(ControllerData(
                 xid=xid, url=instance["url"], name=instance.get("name", ""),
@@ -270,27 +218,21 @@ class Collectors:
         return out
 
     def _keep(self, key: tuple, snapshot: _Snapshot) -> None:
-        with self._lock:
-            if snapshot.changes != self.cache.changes:
-                return  # already outdated: it would only keep old payloads alive
-            self._snapshots.pop(key, None)
-            self._snapshots[key] = snapshot
-            while len(self._snapshots) > MAX_SNAPSHOTS:  # LDAP users: one key each
-                del self._snapshots[next(iter(self._snapshots))]
+        if snapshot.changes == self.cache.changes:  # else outdated: it would only keep
+            self._snapshots.store(key, snapshot.changes, snapshot)  # old payloads alive
 
     def _drop_snapshots(self, changes: int) -> None:
         """Forget results made before the cache last changed: unusable, and each one would
         keep a superseded copy of the estate in memory."""
-        with self._lock:
-            self._snapshots = {k: v for k, v in self._snapshots.items() if v.changes == changes}
-            self._snapshots_at = changes
+        self._snapshots.keep_only(lambda made_at: made_at == changes)
+        self._snapshots_at = changes
 
     def warm_up(self, config: Config) -> None:
         """Log in to every static-credential controller in the background, as cmon-proxy
         does at start (it blocks; we do not), then fetch its cluster list into the cache,
         so that the first dashboard after a restart joins a fetch already under way
         instead of paying for a login and a fetch one after the other."""
-        self.sync(config)
+        self.clients.sync(config)
         pool, _ = self._pools(config)
         timeout = float(config.timeout)
 
@@ -306,14 +248,9 @@ class Collectors:
         for instance in config.instances:
             if not instance.get("useldap"):
                 pool.submit(login_and_fetch, instance,
-                            self.client(DEFAULT_IDENTITY, instance, timeout))
+                            self.clients.client(DEFAULT_IDENTITY, instance, timeout))
 
     # -- LDAP forwarding (spec §2.5.2) ------------------------------------------------------
-    def touch(self, username: str) -> None:
-        known = self._ldap.get(username)
-        if known is not None:
-            known.last_used = time.monotonic()
-
     def ldap_login(self, config: Config, username: str, password: str) -> dict | None:
         """Try the credentials on every ``useldap`` controller at once; any success wins."""
         ldap_instances = [i for i in config.instances if i.get("useldap")]
@@ -322,8 +259,7 @@ class Collectors:
         pool, _ = self._pools(config)
         timeout = float(config.timeout)
         creds = Credentials(username, password, ldap_only=True, missing_reason=LDAP_REQUIRED)
-        clients = [CmonClient(self.http, i["url"], creds, ca_file=i.get("ca_file", ""),
-                              timeout=timeout) for i in ldap_instances]
+        clients = [self.clients.throwaway(i, creds, timeout) for i in ldap_instances]
 
         def attempt(client: CmonClient) -> dict | None:
             try:
@@ -339,7 +275,7 @@ class Collectors:
         users = [f.result() for f in futures if f.done() and f.result() is not None]
         if not users:
             return None
-        self._remember_ldap(username, password, ldap_instances, clients, timeout)
+        self.clients.remember_ldap(username, password, ldap_instances, clients)
         user = users[0]
         synthetic = {"username": user.get("user_name") or username, "ldap": True}
         for ours, theirs in (("firstname", "first_name"), ("lastname", "last_name"),
@@ -348,37 +284,13 @@ class Collectors:
                 synthetic[ours] = user[theirs]
         return {"user": synthetic}
 
-    def _remember_ldap(self, username: str, password: str, instances: list[dict],
-                       clients: list[CmonClient], timeout: float) -> None:
-        """Keep the password (memory only) and the sessions the login just opened."""
-        with self._lock:
-            self._ldap[username] = _Identity(password)
-            for key in [k for k in self._clients if k[0] == username]:
-                del self._clients[key]
-            for instance, client in zip(instances, clients, strict=True):
-                if client.sid:
-                    self._clients[(username, instance["xid"])] = (_fingerprint(instance), client)
-        self.cache.drop(lambda key: key[0] == username)
-
-    def forget_idle_identities(self, idle_seconds: float) -> None:
-        cutoff = time.monotonic() - idle_seconds
-        with self._lock:
-            gone = [u for u, i in self._ldap.items() if i.last_used < cutoff]
-            for username in gone:
-                del self._ldap[username]
-            for key in [k for k in self._clients if k[0] in gone]:
-                del self._clients[key]
-        if gone:
-            self.cache.drop(lambda key: key[0] in gone)
-
     # -- one-off test of a controller (controllers/test, add, update) -----------------------
     def test(self, who: Who, instance: dict, timeout: float) -> tuple[CmonClient,
                                                                      CmonError | None]:
         """Log in with a throw-away client (no cache); returns it and the failure if any."""
-        identity = self.identity_for(who, instance)
-        creds = self._credentials(identity, instance)
-        client = CmonClient(self.http, instance.get("url", ""), creds,
-                            ca_file=instance.get("ca_file", ""), timeout=timeout)
+        identity = self.clients.identity_for(who, instance)
+        creds = self.clients.credentials(identity, instance)
+        client = self.clients.throwaway(instance, creds, timeout)
         try:
             client.authenticate(time.monotonic() + timeout)
         except CmonError as exc:
@@ -386,5 +298,5 @@ class Collectors:
         return client, None
 
     def note_seen(self, xid: str, when: datetime) -> datetime | None:
-        self.last_seen[xid] = when
+        self.clients.last_seen[xid] = when
         return when

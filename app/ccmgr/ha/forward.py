@@ -16,6 +16,7 @@ import requests
 from ccmgr.errors import ServiceUnavailable
 from ccmgr.ha.primary import known_primary
 from ccmgr.ha.state import HAState
+from ccmgr.http import peer_session
 from ccmgr.resources.requests_in import DEFAULT_LIMIT
 from ccmgr.runtime import Services
 
@@ -31,9 +32,7 @@ class WriteForwarder:
 
     def _http(self) -> requests.Session:
         if self._session is None:  # built in the worker, never at import (fork safety)
-            session = requests.Session()
-            session.trust_env = False
-            self._session = session
+            self._session = peer_session()
         return self._session
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: object,

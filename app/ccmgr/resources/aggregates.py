@@ -7,20 +7,16 @@ request fields the endpoint takes. GET has no body (no filters); POST needs a JS
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import falcon
 
-from ccmgr.cmon.model import ControllerData, Who
+from ccmgr.collectors.memo import ReplyMemo
 from ccmgr.collectors.service import Collectors
 from ccmgr.resources.common import body_of, set_age, who
 from ccmgr.views import alarms, backups, clusters, jobs, listrequest, logs
-
-MEMO_SIZE = 128
 
 
 @dataclass(frozen=True)
@@ -47,42 +43,6 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/proxy/logs/list": Endpoint(("logs",), logs.logs_list),
     "/proxy/audit/list": Endpoint(("audit",), logs.audit_list),
 }
-
-
-class ReplyMemo:
-    """Rendered replies by (request, identity) with the data versions they were made from:
-    dashboards repeat the same queries, and a view over 2000 clusters costs far more than
-    a lookup. Any refresh of any controller's data changes the versions, so a memoized
-    reply is never out of date; one reply is kept per query, so a superseded one is
-    dropped as soon as the new one exists (memory stays bounded by distinct queries)."""
-
-    def __init__(self, size: int = MEMO_SIZE) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(path: str, request: Any, who: Who, data: Sequence[ControllerData],
-            kinds: Sequence[str]) -> tuple[Hashable, Hashable]:
-        """(the query, the versions of the data it reads)."""
-        return (path, request, who, kinds), tuple(c.version_key for c in data)
-
-    def get(self, key: tuple[Hashable, Hashable]) -> bytes | None:
-        query, versions = key
-        with self._lock:
-            held = self._items.get(query)
-            if held is None or held[0] != versions:
-                return None
-            self._items.move_to_end(query)
-            return held[1]
-
-    def put(self, key: tuple[Hashable, Hashable], value: bytes) -> None:
-        query, versions = key
-        with self._lock:
-            self._items[query] = (versions, value)
-            self._items.move_to_end(query)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
 
 
 class Aggregate:
