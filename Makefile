@@ -11,11 +11,11 @@ help:
 	@echo "make demo   - bring up the demo deployment"
 	@echo "make test   - create .venv, install everything, lint, run the whole suite"
 
-$(STAMP): requirements/runtime.txt requirements/dev.txt app/pyproject.toml app/sim/pyproject.toml
+$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml app/sim/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
-	$(PY) -m pip install --quiet --no-deps -e app -e app/sim
+	$(PY) -m pip install --quiet --no-deps -e . -e app/sim
 	touch $(STAMP)
 
 venv: $(STAMP)
