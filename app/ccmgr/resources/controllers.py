@@ -34,9 +34,17 @@ def _bad_request() -> CcmgrError:
     return CcmgrError("Invalid request.", status="InvalidRequest")
 
 
-def _actor(req: falcon.Request) -> registry.Actor:
+def _actor(req: falcon.Request, verb: str) -> registry.Actor:
+    """The session's user, refused (403) before the body is read if it may not ``verb``."""
     session = req.context.session
-    return registry.Actor(session.username, session.kind) if session else registry.Actor()
+    actor = registry.Actor(session.username, session.kind) if session else registry.Actor()
+    registry.check_may_change(actor, verb)
+    return actor
+
+
+def _audit(req: falcon.Request, record: dict, done: str) -> None:
+    audit("Controller %s (%s) %s by '%s'", record.get("url"), record.get("xid"), done,
+          req.context.session.username)
 
 
 def _controller_body(req: falcon.Request) -> dict:
@@ -108,16 +116,14 @@ class Add(_Tester):
     writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        actor = _actor(req)
-        registry.check_may_change(actor, "add")
+        actor = _actor(req, "add")
         candidate = registry.candidate(req.context.config.doc, _controller_body(req))
         status = self._test(req, candidate, "")
         try:
             record = registry.add(self.services, actor, candidate)
         except DuplicateURL:  # added by someone else during the test login
             raise DuplicateURL("duplicated URL") from None
-        audit("Controller %s (%s) added by '%s'", record["url"], record["xid"],
-              req.context.session.username)
+        _audit(req, record, "added")
         status["xid"] = record["xid"]
         status["controller_name"] = record.get("name", "")
         resp.media = {"controller": status}
@@ -128,15 +134,13 @@ class Update(_Tester):
     writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        actor = _actor(req)
-        registry.check_may_change(actor, "update")
+        actor = _actor(req, "update")
         instance = _controller_body(req)
         xid = instance.get("xid", "")
         if not xid:
             raise InvalidRequest("missing xid")
         record = registry.update(self.services, actor, xid, instance)
-        audit("Controller %s (%s) updated by '%s'", record["url"], xid,
-              req.context.session.username)
+        _audit(req, record, "updated")
         resp.media = {"controller": self._test(req, record, xid)}
 
 
@@ -148,8 +152,7 @@ class Remove:
         self.services = services
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        actor = _actor(req)
-        registry.check_may_change(actor, "remove")
+        actor = _actor(req, "remove")
         body = check_fields(read_json(req), {"xid": str, "url": str, "controllerXid": str})
         key = body.get("xid") or body.get("controllerXid") or body.get("url") or ""
         if not key:
@@ -158,6 +161,5 @@ class Remove:
             record = registry.remove(self.services, actor, key, fields=("xid", "url"))
         except UnknownController:
             raise NotFound("controller not found") from None
-        audit("Controller %s (%s) removed by '%s'", record.get("url"), record.get("xid"),
-              req.context.session.username)
+        _audit(req, record, "removed")
         resp.media = {"type": "Ok", "message": "The controller is removed."}
