@@ -40,6 +40,10 @@ NET = "10.231.0"
 PREFIX_LEN = 24
 GATEWAY = f"{NET}.1"
 MAX_SECONDARIES = 8  # ccm2 .. ccm9 use .12 .. .19; cmon1 is .20
+# The balancer pair (lb1 .8, lb2 .9) holds the service's virtual address with keepalived
+# (VRRP); it is no host of its own. It is where the single balancer used to be, so the
+# demo's URL did not change.
+VIRTUAL_ADDRESS = f"{NET}.10"
 BOOT_TIMEOUT = 120.0  # seconds for a host to answer ssh and finish booting
 STOP_TIMEOUT = 30.0  # seconds between SIGTERM and SIGKILL
 
@@ -64,7 +68,8 @@ def plan_hosts(secondaries: int = 1) -> list[Host]:
     """The lab's hosts for a given number of secondaries (ccm2, ccm3, ...)."""
     if not 1 <= secondaries <= MAX_SECONDARIES:
         raise LabError(f"secondaries must be 1..{MAX_SECONDARIES}, got {secondaries}")
-    hosts = [Host("lb", f"{NET}.10", "loadbalancer"), Host("ccm1", f"{NET}.11", "ccm_primary")]
+    hosts = [Host("lb1", f"{NET}.8", "loadbalancer"), Host("lb2", f"{NET}.9", "loadbalancer"),
+             Host("ccm1", f"{NET}.11", "ccm_primary")]
     hosts += [Host(f"ccm{i + 2}", f"{NET}.{12 + i}", "ccm_secondary") for i in range(secondaries)]
     hosts.append(Host("cmon1", f"{NET}.20", "cmon_sim"))
     return hosts
@@ -622,6 +627,7 @@ def inventory(paths: Paths, hosts: list[Host]) -> dict:
             "ansible_ssh_common_args": ssh_args,
             "ansible_python_interpreter": "/usr/bin/python3",
             "lab_network": f"{NET}.0/{PREFIX_LEN}",
+            "lab_virtual_address": VIRTUAL_ADDRESS,
         },
         "children": {
             "loadbalancer": group("loadbalancer"),
