@@ -61,3 +61,9 @@ lab-ssh:
 
 clean:
 	rm -rf $(VENV) build dist demo
+
+# haproxy/haproxy.cfg is the haproxy role's render (haproxy/render.yml); a test checks it.
+.PHONY: haproxy-example
+haproxy-example: venv
+	ANSIBLE_CONFIG=ansible/ansible.cfg $(VENV)/bin/ansible-playbook -i lb1, haproxy/render.yml \
+	    -e render_output=$(CURDIR)/haproxy/haproxy.cfg

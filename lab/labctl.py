@@ -9,6 +9,8 @@ before any virtual environment exists. See docs/lab.md.
     labctl.py down                   stop everything and remove all traces
     labctl.py status                 each host: address, running, ssh
     labctl.py ssh HOST [CMD...]      root shell (or a command) on a host
+    labctl.py stop HOST [--hard]     power a host off (--hard: a power cut), keep its disk
+    labctl.py start HOST             boot a stopped host again from its own disk
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ NET = "10.231.0"
 PREFIX_LEN = 24
 GATEWAY = f"{NET}.1"
 MAX_SECONDARIES = 8  # ccm2 .. ccm9 use .12 .. .19; cmon1 is .20
+# The balancer pair (lb1 .8, lb2 .9) holds the service's virtual address with keepalived
+# (VRRP); it is no host of its own. It is where the single balancer used to be, so the
+# demo's URL did not change.
+VIRTUAL_ADDRESS = f"{NET}.10"
 BOOT_TIMEOUT = 120.0  # seconds for a host to answer ssh and finish booting
 STOP_TIMEOUT = 30.0  # seconds between SIGTERM and SIGKILL
 
@@ -64,7 +70,8 @@ def plan_hosts(secondaries: int = 1) -> list[Host]:
     """The lab's hosts for a given number of secondaries (ccm2, ccm3, ...)."""
     if not 1 <= secondaries <= MAX_SECONDARIES:
         raise LabError(f"secondaries must be 1..{MAX_SECONDARIES}, got {secondaries}")
-    hosts = [Host("lb", f"{NET}.10", "loadbalancer"), Host("ccm1", f"{NET}.11", "ccm_primary")]
+    hosts = [Host("lb1", f"{NET}.8", "loadbalancer"), Host("lb2", f"{NET}.9", "loadbalancer"),
+             Host("ccm1", f"{NET}.11", "ccm_primary")]
     hosts += [Host(f"ccm{i + 2}", f"{NET}.{12 + i}", "ccm_secondary") for i in range(secondaries)]
     hosts.append(Host("cmon1", f"{NET}.20", "cmon_sim"))
     return hosts
@@ -622,6 +629,7 @@ def inventory(paths: Paths, hosts: list[Host]) -> dict:
             "ansible_ssh_common_args": ssh_args,
             "ansible_python_interpreter": "/usr/bin/python3",
             "lab_network": f"{NET}.0/{PREFIX_LEN}",
+            "lab_virtual_address": VIRTUAL_ADDRESS,
         },
         "children": {
             "loadbalancer": group("loadbalancer"),
@@ -760,6 +768,52 @@ def down(paths: Paths) -> int:
     return 0
 
 
+def _planned(paths: Paths, name: str) -> Host:
+    host = next((h for h in load_hosts(paths) if h.name == name), None)
+    if host is None:
+        names = ", ".join(h.name for h in load_hosts(paths)) or "none (down)"
+        raise LabError(f"unknown host {name!r}; lab hosts: {names}")
+    return host
+
+
+def stop(paths: Paths, name: str, hard: bool) -> int:
+    """Power one host off and keep its root (start boots it again). Clean: SIGTERM to its
+    nspawn (systemd shuts the host down). Hard: SIGKILL to nspawn and everything in the
+    host's cgroup at once, as a power cut: no service gets to say goodbye."""
+    host = _planned(paths, name)
+    with locked(paths):
+        pids = {p: n for p, n in nspawn_pids(paths).items() if n == host.name}
+        if hard:
+            for pid in pids:
+                say(f"power cut: SIGKILL {host.name} (nspawn pid {pid}) and its processes")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            kill_cgroup_tasks(host.name)
+        elif pids:
+            stop_pids(pids)
+        kill_cgroup_tasks(host.name)
+        remove_cgroups(host.name)  # start makes fresh ones; the old ones hold systemd's tree
+        remove_nspawn_runtime(paths, [host.name])
+        if link_exists(f"vb-{host.name}"):
+            run("ip", "link", "del", f"vb-{host.name}", check=False)
+        say(f"{host.name} is off (its root is kept: `labctl.py start {host.name}`)")
+    return 0
+
+
+def start(paths: Paths, name: str) -> int:
+    """Boot a host that `stop` powered off, from its kept root."""
+    host = _planned(paths, name)
+    with locked(paths):
+        if host_pid(paths, host.name) is not None:
+            say(f"{host.name} is already running")
+            return 0
+        if not (paths.root(host.name) / "etc/hostname").exists():
+            raise LabError(f"{host.name} has no root to boot; run `labctl.py up`")
+        start_host(paths, host)
+        say(f"{host.name}: {wait_booted(paths, host, time.monotonic() + BOOT_TIMEOUT)}")
+    return 0
+
+
 def status(paths: Paths) -> int:
     hosts = load_hosts(paths)
     if not hosts:
@@ -809,6 +863,11 @@ def main(argv: list[str] | None = None) -> int:
     p_ssh = sub.add_parser("ssh", help="root shell (or a command) on a host")
     p_ssh.add_argument("host")
     p_ssh.add_argument("command", nargs=argparse.REMAINDER)
+    p_stop = sub.add_parser("stop", help="power a host off, keeping its disk")
+    p_stop.add_argument("host")
+    p_stop.add_argument("--hard", action="store_true", help="a power cut (SIGKILL), not a shutdown")
+    p_start = sub.add_parser("start", help="boot a stopped host again")
+    p_start.add_argument("host")
     args = parser.parse_args(argv)
     paths = Paths.from_env()
     try:
@@ -818,6 +877,10 @@ def main(argv: list[str] | None = None) -> int:
             return down(paths)
         if args.cmd == "status":
             return status(paths)
+        if args.cmd == "stop":
+            return stop(paths, args.host, args.hard)
+        if args.cmd == "start":
+            return start(paths, args.host)
         return ssh(paths, args.host, args.command)
     except LabError as exc:
         print(f"labctl.py: error: {exc}", file=sys.stderr)

@@ -13,6 +13,8 @@ WHEELS=$REPO/build/cmonsim-wheelhouse
 export ANSIBLE_CONFIG=$REPO/ansible/ansible.cfg ANSIBLE_FORCE_COLOR=0 PATH="$BIN:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
+# The newest file matching a glob pattern in a directory ("" when none).
+newest() { find "$1" -maxdepth 1 -name "$2" -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-; }
 
 if [ "${1:-}" = "stop" ]; then
     say "taking the lab down"
@@ -20,20 +22,20 @@ if [ "${1:-}" = "stop" ]; then
     exit 0
 fi
 
-say "bringing the lab up (lb, ccm1, ccm2, cmon1)"
+say "bringing the lab up (lb1, lb2, ccm1, ccm2, cmon1)"
 "$BIN/python" lab/labctl.py up
 
-deb=$(ls -t dist/ccmgr_*.deb 2>/dev/null | head -1 || true)
+deb=$(newest dist 'ccmgr_*.deb')
 if [ -z "$deb" ] || [ -n "$(find app/ccmgr packaging systemd -newer "$deb" -type f -print -quit)" ]; then
     say "building the .deb (make deb)"
     make --no-print-directory deb
-    deb=$(ls -t dist/ccmgr_*.deb | head -1)
+    deb=$(newest dist 'ccmgr_*.deb')
 fi
 say "package: $deb"
 
 # cmonsim and its dependencies as wheels for the lab hosts' Python 3.11 (they are offline).
 if ! ls "$WHEELS"/cmonsim-*.whl >/dev/null 2>&1 || \
-        [ -n "$(find app/sim/cmonsim -newer "$(ls "$WHEELS"/cmonsim-*.whl | head -1)" -type f -print -quit)" ]; then
+        [ -n "$(find app/sim/cmonsim -newer "$(newest "$WHEELS" 'cmonsim-*.whl')" -type f -print -quit)" ]; then
     say "building the cmonsim wheelhouse ($WHEELS)"
     rm -rf "$WHEELS" && mkdir -p "$WHEELS"
     "$BIN/python" -m pip wheel --quiet --no-deps -w "$WHEELS" app/sim
@@ -52,25 +54,29 @@ say "starting the simulated controllers on cmon1 (ansible/cmonsim.yml)"
 say "deploying the site (ansible/site.yml); the controllers are seeded from ansible/vars/lab.yml"
 "$BIN/ansible-playbook" -i "$INV" ansible/site.yml -e "site_ccmgr_deb=$REPO/$deb"
 
-LB=$(ssh -F "$LAB_DIR/ssh_config" lb 'hostname -I' | awk '{print $1}')
+# The service address: the balancers' virtual (VRRP) address, from the lab's inventory.
+VIP=$(python3 -c 'import sys; sys.path.insert(0, "lab"); import labctl; print(labctl.VIRTUAL_ADDRESS)')
+ACTIVE=$(for h in lb1 lb2; do
+    ssh -F "$LAB_DIR/ssh_config" "$h" "ip -o -4 addr show | grep -q ' $VIP/' && hostname" || true
+done)
 CA=$LAB_DIR/pki/ca.crt
 PW=$LAB_DIR/secrets/ccmgr-admin-password
 cat <<EOT
 
-ccmgr HA demo is running: lb (HAProxy) -> ccm1 (primary), ccm2 (secondary); 3 simulated
-controllers on cmon1.
+ccmgr HA demo is running: lb1 + lb2 (HAProxy, keepalived holding $VIP; now on
+${ACTIVE:-no balancer}) -> ccm1 (primary), ccm2 (secondary); 3 simulated controllers on cmon1.
 
-  URL:             https://$LB/   (CA certificate: $CA)
+  URL:             https://$VIP/   (CA certificate: $CA)
   admin password:  $PW   (user admin)
-  stats page:      ssh -F $LAB_DIR/ssh_config -L 9000:127.0.0.1:9000 lb
+  stats page:      ssh -F $LAB_DIR/ssh_config -L 9000:127.0.0.1:9000 lb1   (or lb2)
                    then http://127.0.0.1:9000/haproxy_stats
                    (user admin: $LAB_DIR/secrets/haproxy-stats-admin-password,
                     read-only user monitor: $LAB_DIR/secrets/haproxy-stats-monitor-password)
 
 Log in through the balancer and look at the unified view:
-  curl --cacert $CA -c /tmp/ccmgr.jar -XPOST https://$LB/proxy/auth/login \\
+  curl --cacert $CA -c /tmp/ccmgr.jar -XPOST https://$VIP/proxy/auth/login \\
        -d "{\"username\":\"admin\",\"password\":\"\$(cat $PW)\"}"
-  curl --cacert $CA -b /tmp/ccmgr.jar https://$LB/proxy/controllers/status
+  curl --cacert $CA -b /tmp/ccmgr.jar https://$VIP/proxy/controllers/status
 
 A shell on a host: make lab-ssh HOST=ccm1      Stop it all: make demo-stop
 EOT

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class Lab:
     paths: labctl.Paths
     hosts: dict[str, str] = field(default_factory=dict)  # name -> address
     groups: dict[str, list[str]] = field(default_factory=dict)  # group -> names
+    vip: str = labctl.VIRTUAL_ADDRESS  # the service address the balancer pair holds
 
     @classmethod
     def from_env(cls) -> Lab:
@@ -95,6 +97,28 @@ class Lab:
     @property
     def known_hosts(self) -> Path:
         return self.paths.known_hosts
+
+    @property
+    def url(self) -> str:
+        """The service's URL (the balancers' virtual address)."""
+        return f"https://{self.vip}/"
+
+    def vip_holders(self) -> list[str]:
+        """The balancers that have the virtual address on an interface right now."""
+        return [name for name in self.groups["loadbalancer"]
+                if f" {self.vip}/" in self.ssh(name, "ip -o -4 addr show", check=False,
+                                               timeout=15).stdout]
+
+    def active_balancer(self, timeout: float = 10) -> str:
+        """The one balancer holding the virtual address (waits up to ``timeout`` for
+        exactly one: during a failover there may briefly be none, or two)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            holders = self.vip_holders()
+            if len(holders) == 1 or time.monotonic() > deadline:
+                assert len(holders) == 1, f"{self.vip} is held by {holders or 'no balancer'}"
+                return holders[0]
+            time.sleep(0.2)
 
     def labctl(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
         """Run lab/labctl.py; output is captured (and shown when a test fails)."""

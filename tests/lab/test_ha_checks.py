@@ -28,7 +28,7 @@ from testkit import poll
 pytestmark = pytest.mark.lab
 
 PLAN = Lab.from_env()
-LB = PLAN.hosts["lb"]
+LB = PLAN.vip  # the service address, held by one balancer of the pair
 PRIMARY = PLAN.groups["ccm_primary"][0]
 NODES = PLAN.groups["ccm"]
 SOCKET = "/run/haproxy/admin.sock"
@@ -85,8 +85,13 @@ def https(path: str = "/health", cookie: str | None = None, method: str = "GET",
         conn.close()
 
 
+def active(lab: Lab) -> str:
+    """The balancer holding the service address (the one the requests above reach)."""
+    return lab.active_balancer()
+
+
 def lb_cli(lab: Lab, command: str, sock: str = SOCKET) -> str:
-    return lab.ssh("lb", f"echo '{command}' | socat -t5 stdio unix-connect:{sock}").stdout
+    return lab.ssh(active(lab), f"echo '{command}' | socat -t5 stdio unix-connect:{sock}").stdout
 
 
 def show_stat(lab: Lab) -> dict[tuple[str, str], dict]:
@@ -118,7 +123,7 @@ def recap(proc: subprocess.CompletedProcess) -> dict[str, dict[str, int]]:
     return out
 
 
-LB_CONFIG = ("-l", "lb", "--tags", "haproxy-config")
+LB_CONFIG = ("-l", "loadbalancer", "--tags", "haproxy-config")
 
 
 def converge_lb(*extra: str) -> None:
@@ -155,20 +160,20 @@ def deployed(site: Lab) -> Lab:
 
 def test_bad_config_fails_the_play_and_keeps_the_running_config(deployed):
     lab = deployed
-    before = lab.ssh("lb", "sha256sum /etc/haproxy/haproxy.cfg").stdout.split()[0]
+    before = lab.ssh(active(lab), "sha256sum /etc/haproxy/haproxy.cfg").stdout.split()[0]
     master_before, _, _ = master_and_worker(lab)
     try:
         # A time with a unit HAProxy does not know: the fragment renders, the check fails.
         proc = run_playbook(*LB_CONFIG, "-e", "haproxy_timeout_client=30parsecs")
         assert proc.returncode != 0
         assert "failed to validate" in proc.stdout
-        after = lab.ssh("lb", "sha256sum /etc/haproxy/haproxy.cfg").stdout.split()[0]
+        after = lab.ssh(active(lab), "sha256sum /etc/haproxy/haproxy.cfg").stdout.split()[0]
         assert after == before, "haproxy.cfg changed although validation failed"
         assert master_and_worker(lab)[0] == master_before
         assert https().status == 200, "the old worker no longer serves"
     finally:
         converge_lb()  # the bad fragment is still in conf.d: render the good one again
-    assert lab.ssh("lb", "sha256sum /etc/haproxy/haproxy.cfg").stdout.split()[0] == before
+    assert lab.ssh(active(lab), "sha256sum /etc/haproxy/haproxy.cfg").stdout.split()[0] == before
 
 
 def test_warnings_count_as_errors_in_the_validation(deployed):
@@ -177,7 +182,7 @@ def test_warnings_count_as_errors_in_the_validation(deployed):
     assert re.search(r"validate: .*/usr/sbin/haproxy -dW -c -f %s$", text, re.M)
     # And the deployed file passes the same strict check on the balancer (with the live
     # server states left out: they are runtime data, see roles/haproxy/templates/00-base).
-    deployed.ssh("lb", "HAPROXY_SERVER_STATE_FILE=/etc/haproxy/server-state.empty "
+    deployed.ssh(active(deployed), "HAPROXY_SERVER_STATE_FILE=/etc/haproxy/server-state.empty "
                        "haproxy -dW -c -f /etc/haproxy/haproxy.cfg")
 
 
@@ -253,7 +258,7 @@ PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----\n[A-Za-z0-9+/=\n]+?-----END \
 
 def test_served_chain_is_the_deployed_pem_in_order(deployed):
     lab = deployed
-    pem = lab.ssh("lb", "cat /etc/haproxy/mgmtserver.pem").stdout
+    pem = lab.ssh(active(lab), "cat /etc/haproxy/mgmtserver.pem").stdout
     blocks = PEM_BLOCK.findall(pem)
     # leaf (then any chain), key last; every block ends in a newline (the regex needs it).
     assert blocks[0] == "CERTIFICATE" and blocks[-1].endswith("PRIVATE KEY"), blocks
@@ -264,12 +269,12 @@ def test_served_chain_is_the_deployed_pem_in_order(deployed):
     deployed_certs = re.findall(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n",
                                 pem, re.S)
     assert served_certs == deployed_certs
-    ca = lab.ssh("lb", "cat /etc/haproxy/ca.pem").stdout
+    ca = lab.ssh(active(lab), "cat /etc/haproxy/ca.pem").stdout
     assert "PRIVATE KEY" not in ca and PEM_BLOCK.findall(ca) == ["CERTIFICATE"]
 
 
 def test_pem_files_are_0640_root_haproxy(deployed):
-    host = deployed.host("lb")
+    host = deployed.host(active(deployed))
     for path in ("/etc/haproxy/mgmtserver.pem", "/etc/haproxy/ca.pem"):
         f = host.file(path)
         assert (f.user, f.group, f.mode) == ("root", "haproxy", 0o640), path
@@ -342,7 +347,7 @@ def test_cookie_mode_is_insert_preserve_nocache(deployed):
     """preserve: needs an app endpoint that expires SVR to test on the wire (none yet),
     so the deployed directive is checked; HAProxy 2.6's handling was verified in
     reference/ha-anchors.md §3.1."""
-    cfg = deployed.ssh("lb", "cat /etc/haproxy/haproxy.cfg").stdout
+    cfg = deployed.ssh(active(deployed), "cat /etc/haproxy/haproxy.cfg").stdout
     assert re.search(r"^\s+cookie SVR insert preserve nocache httponly secure$", cfg, re.M)
 
 
@@ -375,7 +380,7 @@ def test_health_checks_are_layer_7_and_verified(deployed):
         for node in NODES:
             # "* L7OK": a check is running right now; the last result follows the star.
             assert stat[(backend, node)]["check_status"].lstrip("* ") == "L7OK", (backend, node)
-    cfg = re.sub(r"#.*", "", deployed.ssh("lb", "cat /etc/haproxy/haproxy.cfg").stdout)
+    cfg = re.sub(r"#.*", "", deployed.ssh(active(deployed), "cat /etc/haproxy/haproxy.cfg").stdout)
     assert "ssl-hello-chk" not in cfg
     assert "verify none" not in cfg
     assert len(re.findall(r"^\s+server .* verify required ca-file /etc/haproxy/ca.pem "
@@ -412,14 +417,14 @@ def stats_secret(name: str) -> str:
 def stats_curl(lab: Lab, *args: str) -> str:
     """curl on the balancer against the stats page; prints the status code last."""
     quoted = " ".join(f"'{a}'" for a in args)
-    return lab.ssh("lb", f"curl -s -o /dev/null -w '%{{http_code}}' {quoted} "
+    return lab.ssh(active(lab), f"curl -s -o /dev/null -w '%{{http_code}}' {quoted} "
                          "http://127.0.0.1:9000/haproxy_stats").stdout.strip()
 
 
 def test_stats_page_is_not_reachable_on_the_public_address(deployed):
     with pytest.raises(OSError):
         socket.create_connection((LB, 9000), timeout=3).close()
-    listening = deployed.ssh("lb", "ss -Hltn 'sport = :9000'").stdout
+    listening = deployed.ssh(active(deployed), "ss -Hltn 'sport = :9000'").stdout
     assert "127.0.0.1:9000" in listening and "0.0.0.0:9000" not in listening
 
 
@@ -432,7 +437,7 @@ def test_stats_page_needs_the_right_credentials(deployed):
 
 
 def test_stats_config_holds_no_clear_text_password(deployed):
-    cfg = deployed.ssh("lb", "cat /etc/haproxy/haproxy.cfg").stdout
+    cfg = deployed.ssh(active(deployed), "cat /etc/haproxy/haproxy.cfg").stdout
     for name in ("admin", "monitor"):
         assert stats_secret(name) not in cfg
         assert re.search(rf"^\s+user {name} password \$6\$", cfg, re.M)
@@ -479,11 +484,11 @@ def test_drain_survives_a_reload(deployed):
     node = NODES[0]
     lb_cli(lab, f"set server ccms/{node} state drain")
     try:
-        lab.ssh("lb", "systemctl reload haproxy")
+        lab.ssh(active(lab), "systemctl reload haproxy")
         assert poll(lambda: show_stat(lab)[("ccms", node)]["status"] == "DRAIN", 10)
     finally:
         lb_cli(lab, f"set server ccms/{node} state ready")
-        lab.ssh("lb", "systemctl reload haproxy")
+        lab.ssh(active(lab), "systemctl reload haproxy")
     assert poll(lambda: all_up(lab), 15)
 
 
@@ -614,7 +619,7 @@ def test_removing_a_frontend_removes_it_from_the_live_config(deployed):
         # systemctl reload returns once the master has the signal; the new worker follows.
         assert poll(lambda: not any(px in ("httpsalt-in", "nodes")
                                         for px, _ in show_stat(lab)), 15), show_stat(lab)
-        assert not lab.host("lb").file("/etc/haproxy/conf.d/40-nodes.cfg").exists
+        assert not lab.host(active(lab)).file("/etc/haproxy/conf.d/40-nodes.cfg").exists
     finally:
         converge_lb()
     assert poll(lambda: all_up(lab), 30), show_stat(lab)
@@ -623,7 +628,7 @@ def test_removing_a_frontend_removes_it_from_the_live_config(deployed):
 def test_config_fingerprint_is_stable_across_converges(deployed):
     """A no-op converge leaves haproxy.cfg byte-identical (no reload, no rehash of users)."""
     lab = deployed
-    digest = hashlib.sha256(lab.ssh("lb", "cat /etc/haproxy/haproxy.cfg").stdout.encode())
+    digest = hashlib.sha256(lab.ssh(active(lab), "cat /etc/haproxy/haproxy.cfg").stdout.encode())
     converge_lb()
-    again = hashlib.sha256(lab.ssh("lb", "cat /etc/haproxy/haproxy.cfg").stdout.encode())
+    again = hashlib.sha256(lab.ssh(active(lab), "cat /etc/haproxy/haproxy.cfg").stdout.encode())
     assert digest.hexdigest() == again.hexdigest()

@@ -18,7 +18,7 @@ from testkit import poll
 pytestmark = pytest.mark.lab
 
 PLAN = Lab.from_env()
-LB = PLAN.hosts["lb"]
+LB = PLAN.vip  # the service address of the balancer pair
 PRIMARY = PLAN.groups["ccm_primary"][0]
 SECONDARY = PLAN.groups["ccm_secondary"][0]
 NODES = PLAN.groups["ccm"]

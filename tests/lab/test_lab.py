@@ -93,13 +93,16 @@ def test_inventory_has_the_design_groups(lab):
                           env=venv_env())
     assert proc.returncode == 0, proc.stderr
     inv = json.loads(proc.stdout)
-    assert inv["loadbalancer"]["hosts"] == ["lb"]
+    assert inv["loadbalancer"]["hosts"] == ["lb1", "lb2"]
     assert inv["ccm_primary"]["hosts"] == ["ccm1"]
     assert inv["ccm_secondary"]["hosts"] == lab.groups["ccm_secondary"]
     assert sorted(inv["ccm"]["children"]) == ["ccm_primary", "ccm_secondary"]
     assert inv["cmon_sim"]["hosts"] == ["cmon1"]
     hostvars = inv["_meta"]["hostvars"]
     assert {n: hostvars[n]["ansible_host"] for n in lab.hosts} == lab.hosts
+    # The service address is the pair's, no host's own.
+    assert hostvars["lb1"]["lab_virtual_address"] == lab.vip
+    assert lab.vip not in lab.hosts.values()
 
 
 def test_key_pair_is_private(lab):

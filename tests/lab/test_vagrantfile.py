@@ -97,3 +97,5 @@ def test_vagrantfile_has_the_lab_hosts_addresses_and_groups(tmp_path, monkeypatc
     assert groups == {g: lab.groups[g] for g in
                       ("loadbalancer", "ccm_primary", "ccm_secondary", "cmon_sim")}
     assert ansible["groups"]["ccm:children"] == ["ccm_primary", "ccm_secondary"]
+    # The balancer pair's virtual address is labctl's, handed to site.yml.
+    assert ansible["extra_vars"] == {"site_public_address": lab.vip}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from testkit import role_module
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-ROLES = ("pki", "ccmgr", "replication", "haproxy", "firewall")
+ROLES = ("pki", "ccmgr", "replication", "haproxy", "keepalived", "firewall")
 EXAMPLE_VAULT_PASSWORD = "example-vault-password-change-me"  # the documented placeholder
 
 
@@ -82,15 +83,68 @@ def test_role_has_the_standard_layout(role):
         assert (base / part).is_file(), f"{role}: missing {part}"
 
 
+def entry_point_texts(base: Path, entry: str) -> str:
+    """The text an entry point runs: tasks/<entry>.yml and what it imports, plus the
+    templates (if it renders any), the internals of vars/ it reads and the handlers."""
+    seen: list[Path] = []
+    todo = [base / "tasks" / f"{entry}.yml"]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.append(path)
+        text = path.read_text()
+        todo += [base / "tasks" / m for m in re.findall(r"import_tasks: (\S+\.yml)", text)]
+    texts = [p.read_text() for p in seen]
+    if any("ansible.builtin.template" in t for t in texts):
+        texts += [p.read_text() for p in sorted((base / "templates").glob("*.j2"))]
+    topics = set(re.findall(r"notify: (.+)", "\n".join(texts)))
+    for handler in yaml.safe_load((base / "handlers/main.yml").read_text()) or []:
+        listen = handler.get("listen", [])
+        names = {handler["name"], *([listen] if isinstance(listen, str) else listen)}
+        if names & topics:
+            texts.append(yaml.safe_dump(handler))
+    internals = yaml.safe_load((base / "vars/main.yml").read_text()) if (
+        base / "vars/main.yml").exists() else {}
+    texts += [str(value) for name, value in (internals or {}).items()
+              if any(name in t for t in texts)]  # the internals it reads
+    return "\n".join(texts)
+
+
 @pytest.mark.parametrize("role", ROLES)
-def test_every_default_is_prefixed_and_declared_in_the_argument_specs(role):
+def test_every_default_is_prefixed_and_declared_in_the_main_argument_spec(role):
     base = REPO / "roles" / role
     defaults = yaml.safe_load((base / "defaults/main.yml").read_text()) or {}
     specs = yaml.safe_load((base / "meta/argument_specs.yml").read_text())["argument_specs"]
-    for entry, spec in specs.items():
-        declared = set(spec.get("options") or {})
-        assert set(defaults) <= declared, f"{role}/{entry}: {set(defaults) - declared}"
     assert all(name.startswith(f"{role}_") for name in defaults), defaults
+    assert set(specs["main"].get("options") or {}) == set(defaults), "main: every default, no more"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_entry_point_declares_the_variables_it_uses(role):
+    """One spec per tasks entry point: each declares what its own tasks, templates and
+    handlers read (Ansible validates exactly that spec before the entry point's tasks)."""
+    base = REPO / "roles" / role
+    variables = set(yaml.safe_load((base / "defaults/main.yml").read_text()) or {})
+    specs = yaml.safe_load((base / "meta/argument_specs.yml").read_text())["argument_specs"]
+    entries = {p.stem for p in (base / "tasks").glob("*.yml")}
+    assert set(specs) == entries, f"entry points {sorted(entries)}, specs {sorted(specs)}"
+    for entry, spec in specs.items():
+        used = set(re.findall(rf"\b{role}_[a-z0-9_]+", entry_point_texts(base, entry)))
+        declared = set(spec.get("options") or {})
+        missing = sorted((used & variables) - declared)
+        assert not missing, f"{role}/{entry} does not declare {missing}"
+        assert spec.get("short_description"), f"{role}/{entry}"
+
+
+def test_argument_spec_descriptions_are_not_copied_between_options():
+    """Each option says what it is: no two options of a role share a description."""
+    for role in ROLES:
+        options = yaml.safe_load((REPO / "roles" / role / "meta/argument_specs.yml").read_text())[
+            "argument_specs"]["main"]["options"]
+        descriptions = [str(o.get("description")) for o in options.values()]
+        repeated = {d for d in descriptions if descriptions.count(d) > 1}
+        assert not repeated, f"{role}: {repeated}"
 
 
 def test_handlers_reload_and_never_restart_haproxy():

@@ -1,11 +1,14 @@
-"""haproxy/haproxy.cfg, the standalone example: HAProxy itself accepts it with warnings as
-errors, and it keeps the security choices the role makes (reference/ha-anchors.md §3)."""
+"""haproxy/haproxy.cfg, the standalone example: it is the haproxy role's render (make
+haproxy-example), HAProxy itself accepts it with warnings as errors, and it keeps the
+security choices the role makes (reference/ha-anchors.md §3)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,53 @@ HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/hap
                                       else None)
 needs_haproxy = pytest.mark.skipif(HAPROXY is None,
                                    reason="haproxy is not installed (make host-deps)")
+
+
+def render(tmp: Path, *extra: str) -> str:
+    """The role's render as `make haproxy-example` makes it (haproxy/render.yml)."""
+    out = tmp / "rendered.cfg"
+    bin_dir = Path(sys.executable).parent
+    proc = subprocess.run(
+        [str(bin_dir / "ansible-playbook"), "-i", "lb1,", "haproxy/render.yml",
+         "-e", f"render_output={out}", *extra], cwd=REPO, capture_output=True, text=True,
+        timeout=120, env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible/ansible.cfg"),
+                          "ANSIBLE_NOCOLOR": "1", "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    return out.read_text()
+
+
+@pytest.mark.slow
+def test_example_is_the_roles_render(tmp_path):
+    """haproxy/haproxy.cfg claims to be what roles/haproxy renders: it is, byte for byte."""
+    assert EXAMPLE.read_text() == render(tmp_path), "stale: run `make haproxy-example`"
+
+
+def section(text: str, name: str) -> list[str]:
+    m = re.search(rf"^{re.escape(name)}\n(.*?)(?=^\S|\Z)", text, re.S | re.M)
+    assert m, name
+    return [ln.strip() for ln in m.group(1).splitlines()
+            if ln.strip() and not ln.strip().startswith("#")]
+
+
+def test_idle_clients_are_bounded_by_haproxy_timeouts():
+    """Issue 18: a client that sends no complete request head within a few seconds, or
+    idles on keep-alive, is closed by the balancer (the defaults the role renders)."""
+    defaults = section(EXAMPLE.read_text(), "defaults")
+    assert "timeout http-request 5s" in defaults
+    assert "timeout http-keep-alive 10s" in defaults
+    assert "timeout client 20s" in defaults
+    # No frontend puts a longer value back.
+    for name in ("frontend https-in", "frontend http-in", "frontend httpsalt-in"):
+        assert not [d for d in section(EXAMPLE.read_text(), name) if d.startswith("timeout")]
+
+
+@pytest.mark.slow
+def test_haproxy_timeouts_are_overridable(tmp_path):
+    text = render(tmp_path, "-e", "haproxy_timeout_http_request=3s",
+                  "-e", "haproxy_timeout_http_keep_alive=2s", "-e", "haproxy_timeout_client=9s")
+    defaults = section(text, "defaults")
+    assert {"timeout http-request 3s", "timeout http-keep-alive 2s",
+            "timeout client 9s"} <= set(defaults)
 
 
 def materials(tmp: Path) -> dict[str, Path]:
@@ -53,7 +103,8 @@ def test_a_broken_example_is_refused(tmp_path):
     """The check the role relies on really fails: an unknown time unit is an error."""
     text = localised(EXAMPLE.read_text(), materials(tmp_path))
     cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text(text.replace("timeout client 30s", "timeout client 30parsecs"))
+    assert "timeout http-request 5s" in text
+    cfg.write_text(text.replace("timeout http-request 5s", "timeout http-request 5parsecs"))
     proc = subprocess.run([HAPROXY, "-dW", "-c", "-f", str(cfg)], capture_output=True,
                           text=True, timeout=30)
     assert proc.returncode != 0

@@ -1,0 +1,153 @@
+"""Logged-in traffic through the balancers' virtual address, for the failover tests
+(tests/lab/test_balancer_failover.py) and bench/balancer.py.
+
+One client logs in once through the virtual address, then sends GETs of
+/proxy/auth/check with its session (and the SVR cookie HAProxy gave it) at a fixed rate
+in a thread. Every request is recorded: the first attempt ("raw") and, after a connection
+error, one retry RETRY_DELAY later. Bounded: at most ``max_requests`` and ``max_seconds``.
+Only the lab's addresses are contacted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+PATH = "/proxy/auth/check"  # needs the session; cheap on the nodes
+RETRY_DELAY = 1.0  # seconds between a connection error and the one retry
+TIMEOUT = (2.0, 5.0)  # connect, read
+
+
+@dataclass
+class Sample:
+    sent: float  # monotonic time the first attempt started
+    done: float  # monotonic time the last attempt ended
+    raw_ok: bool  # the first attempt answered as expected
+    ok: bool  # the first attempt or the one retry answered as expected
+    node: str = ""  # X-Ccmgr-Node of the answer
+    error: str = ""  # why the first attempt failed, if it did
+
+
+@dataclass
+class Report:
+    samples: list[Sample]
+    sticky: str  # the node the login reached
+
+    @property
+    def raw_failures(self) -> int:
+        return sum(not s.raw_ok for s in self.samples)
+
+    @property
+    def failures(self) -> int:
+        return sum(not s.ok for s in self.samples)
+
+    @property
+    def nodes(self) -> set[str]:
+        return {s.node for s in self.samples if s.ok}
+
+    def gap(self, after: float = 0.0) -> float:
+        """The longest time without an answer (between two consecutive good answers, by
+        the time they arrived) from ``after`` on: how long the address was silent."""
+        times = [s.done for s in self.samples if s.ok and s.done >= after]
+        return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+
+    def line(self, after: float = 0.0) -> str:
+        errors = sorted({s.error for s in self.samples if s.error})
+        return (f"{len(self.samples)} requests, gap {self.gap(after):.2f} s, raw failures "
+                f"{self.raw_failures}, failures with one retry {self.failures}, nodes "
+                f"{sorted(self.nodes)} (login on {self.sticky}); errors: {errors or 'none'}")
+
+
+@dataclass
+class Traffic:
+    """~``rate`` logged-in requests per second through ``address`` in a thread."""
+
+    address: str
+    ca_file: Path
+    password: str
+    rate: float = 20.0
+    max_seconds: float = 90.0
+    max_requests: int = 1800
+    samples: list[Sample] = field(default_factory=list)
+    sticky: str = ""
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = str(self.ca_file)
+
+    def login(self) -> None:
+        reply = self.session.post(f"https://{self.address}/proxy/auth/login", timeout=30,
+                                  data=json.dumps({"username": "admin",
+                                                   "password": self.password}))
+        assert reply.status_code == 200, reply.text
+        assert self.session.cookies.get("SVR"), "HAProxy set no SVR cookie"
+        self.sticky = reply.headers["X-Ccmgr-Node"]
+
+    def _attempt(self) -> tuple[bool, str, str, bool]:
+        """(answered as expected, node, error, connection error)"""
+        try:
+            reply = self.session.get(f"https://{self.address}{PATH}", timeout=TIMEOUT)
+        except requests.ConnectionError as exc:
+            return False, "", type(exc).__name__, True
+        except requests.RequestException as exc:
+            return False, "", type(exc).__name__, False
+        node = reply.headers.get("X-Ccmgr-Node", "")
+        try:
+            logged_in = reply.json().get("request_status") == "Ok"
+        except ValueError:
+            logged_in = False
+        if reply.status_code != 200 or not logged_in:
+            return False, node, f"HTTP {reply.status_code}", False
+        if node != self.sticky:
+            return False, node, f"answered by {node}, not {self.sticky}", False
+        return True, node, "", False
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        interval = 1.0 / self.rate
+        for i in range(self.max_requests):
+            if self._stop.is_set() or time.monotonic() - started > self.max_seconds:
+                break
+            sent = time.monotonic()
+            ok, node, error, connection_error = self._attempt()
+            raw_ok = ok
+            if connection_error:
+                time.sleep(RETRY_DELAY)
+                ok, node, _, _ = self._attempt()
+            self.samples.append(Sample(sent, time.monotonic(), raw_ok, ok, node, error))
+            # Keep the rate: sleep until the next slot (none when behind).
+            time.sleep(max(0.0, started + (i + 1) * interval - time.monotonic()))
+
+    def __enter__(self) -> Traffic:
+        if not self.sticky:
+            self.login()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.max_seconds + 30)
+
+    def report(self) -> Report:
+        return Report(list(self.samples), self.sticky)
+
+    def wait_answering(self, after: float, timeout: float) -> float | None:
+        """Seconds from ``after`` to the first good answer sent after it, or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            good = [s for s in list(self.samples) if s.ok and s.sent > after]
+            if good:
+                return good[0].done - after
+            time.sleep(0.1)
+        return None
