@@ -56,7 +56,7 @@ INSTANCE_FIELDS = {
 }
 USER_FIELDS = {
     "username": str, "passwordhash": str, "email": str, "firstname": str, "lastname": str,
-    "ldap": bool, "cmon": bool, "xid": str, "admin": bool,
+    "ldap": bool, "cmon": bool, "xid": str, "admin": bool, "account_id": str,
 }
 PEER_FIELDS = {"name": str, "address": str, "port": int, "ssh_port": int, "ssh_user": str}
 

@@ -86,7 +86,7 @@ class Login:
             return None
         if needs_upgrade(stored) and req.context.config.role != "secondary":
             self._upgrade_hash(username, stored, password)  # secondaries never write
-        return self.services.sessions.issue(username)
+        return self.services.sessions.issue(username, account=user.get("account_id", ""))
 
     def _upgrade_hash(self, username: str, stored: str, password: str) -> None:
         """Replace a cmon-proxy hash with a passlib one, unless it changed meanwhile."""
@@ -202,7 +202,7 @@ class SetPassword:
         # Every other session of this user ends here; this browser gets a fresh one.
         self.services.sessions.revoke_user(session.username)
         set_session_cookie(self.services, req, resp, self.services.sessions.issue(
-            session.username))
+            session.username, account=session.account))
         if session.username == "admin":
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.services.admin_password_file)
