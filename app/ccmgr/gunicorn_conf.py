@@ -26,12 +26,19 @@ keyfile = _key
 
 # --- workers: one process with threads. The work is waiting on controllers, so threads
 # suffice, and one process keeps caches, single-flight and the login limiter exact.
-worker_class = "gthread"
+# gthread with a front that reads handshakes and requests without a thread, so idle
+# clients cannot take the threads (ccmgr/connguard.py says why and how).
+worker_class = "ccmgr.connguard.GuardedThreadWorker"
 workers = int(os.environ.get("CCMGR_WORKERS", "1"))
 threads = int(os.environ.get("CCMGR_THREADS", "32"))
+# Idle connections cost a descriptor, not a thread: room for thousands (the unit's
+# LimitNOFILE is 16384; the worker lifts its soft limit to fit).
+worker_connections = int(os.environ.get("CCMGR_WORKER_CONNECTIONS", "4096"))
 timeout = 120
 graceful_timeout = 30
-keepalive = 75  # longer than HAProxy's idle timeout, so the balancer closes first
+# An idle kept-alive connection is closed after this many seconds: short, but longer than
+# HAProxy's http-keep-alive (10 s), so on the balanced path the balancer closes first.
+keepalive = int(os.environ.get("CCMGR_KEEPALIVE", "15"))
 max_requests = 0
 
 # --- logging: gunicorn's own messages to stderr (journal); the app logs to its logfile.

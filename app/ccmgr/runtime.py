@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 from ccmgr.config import ConfigStore
-from ccmgr.ratelimit import FailureLimiter
+from ccmgr.ratelimit import LoginLimiter
 from ccmgr.sessions import Revocations, SecretFile, SessionManager
 
 DEFAULT_BASEDIR = "/var/lib/ccmgr"
@@ -18,6 +18,7 @@ BASEDIR_ENV = "CCMGR_BASEDIR"
 CONFIG_NAME = "ccmgr.yaml"
 SECRET_NAME = "session.key"  # noqa: S105 - a file name
 REVOCATIONS_NAME = "revocations.json"
+LOGIN_FAILURES_NAME = "login-failures.json"
 ADMIN_PASSWORD_NAME = "initial-admin-password"  # noqa: S105 - a file name
 
 
@@ -31,7 +32,7 @@ class Services:
     store: ConfigStore
     secret: SecretFile
     sessions: SessionManager
-    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
 
     @classmethod
     def from_basedir(cls, basedir: str) -> Services:
@@ -39,7 +40,8 @@ class Services:
         secret = SecretFile(os.path.join(basedir, SECRET_NAME))
         revocations = Revocations(os.path.join(basedir, REVOCATIONS_NAME))
         return cls(basedir=basedir, store=store, secret=secret,
-                   sessions=SessionManager(secret, revocations))
+                   sessions=SessionManager(secret, revocations),
+                   limiter=LoginLimiter(os.path.join(basedir, LOGIN_FAILURES_NAME)))
 
     @property
     def admin_password_file(self) -> str:

@@ -43,6 +43,13 @@ class Session:
     active_ms: int
     kind: str = "local"  # "local" (a ccmgr user) or "ldap" (forwarded to controllers)
     extra: dict = field(default_factory=dict)
+    # The user's account_id when the session was made: a user dropped and added again
+    # under the same name is another account, and the old sessions do not fit it.
+    account: str = ""
+
+    def fits(self, user: dict | None) -> bool:
+        """Whether this local session belongs to ``user`` (the record now under its name)."""
+        return user is not None and user.get("account_id", "") == self.account
 
 
 class SecretFile:
@@ -178,19 +185,22 @@ class SessionManager:
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
 
-    def issue(self, username: str, *, kind: str = "local", extra: dict | None = None) -> Session:
+    def issue(self, username: str, *, kind: str = "local", extra: dict | None = None,
+              account: str = "") -> Session:
         now = self._now_ms()
         cutoff = self.revocations.snapshot()["users"].get(username)
         if cutoff is not None and now <= cutoff:
             now = cutoff + 1  # a session made right after a revocation must survive it
         return Session(sid=secrets.token_hex(10), username=username, issued_ms=now,
-                       active_ms=now, kind=kind, extra=dict(extra or {}))
+                       active_ms=now, kind=kind, extra=dict(extra or {}), account=account)
 
     def encode(self, session: Session) -> str:
         payload = {"s": session.sid, "u": session.username, "i": session.issued_ms,
                    "a": session.active_ms, "k": session.kind}
         if session.extra:
             payload["x"] = session.extra
+        if session.account:
+            payload["ac"] = session.account
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         mac = hmac.new(self.secret.get(), body.encode(), hashlib.sha256).digest()
         return f"v1.{body}.{_b64(mac)}"
@@ -208,7 +218,8 @@ class SessionManager:
             session = Session(sid=str(payload["s"]), username=str(payload["u"]),
                               issued_ms=int(payload["i"]), active_ms=int(payload["a"]),
                               kind=str(payload.get("k", "local")),
-                              extra=dict(payload.get("x") or {}))
+                              extra=dict(payload.get("x") or {}),
+                              account=str(payload.get("ac", "")))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         now = self._now_ms()

@@ -4,6 +4,7 @@ store's locked update and does the side effects)."""
 from __future__ import annotations
 
 import re
+import secrets
 
 from ccmgr.errors import ENVELOPE, CcmgrError
 from ccmgr.passwords import hash_password
@@ -11,6 +12,10 @@ from ccmgr.passwords import hash_password
 # Fields a user may set on itself through /proxy/auth/update (spec §1.4, minus the hash).
 PROFILE_FIELDS = ("username", "email", "firstname", "lastname")
 USER_PROFILE_TYPES = {name: str for name in PROFILE_FIELDS}
+# Set once when a user is added and never shown: sessions carry it, so a user dropped and
+# added again under the same name does not get the old user's sessions (cmon-proxy's
+# files have none; their users' sessions carry none either).
+ACCOUNT_FIELD = "account_id"
 # Fields clients may echo back unchanged from /auth/check; accepted, never stored.
 ECHO_FIELDS = ("ldap", "cmon", "xid", "admin", "suspended", "groups")
 _USERNAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
@@ -26,7 +31,8 @@ class UserError(CcmgrError):
 
 def public_user(user: dict) -> dict:
     """The user as API replies show it: never the hash, no empty fields."""
-    return {k: v for k, v in user.items() if k != "passwordhash" and v not in ("", None, False)}
+    return {k: v for k, v in user.items()
+            if k not in ("passwordhash", ACCOUNT_FIELD) and v not in ("", None, False)}
 
 
 def check_username(username: str) -> None:
@@ -58,6 +64,7 @@ def add_user(doc: dict, username: str, password: str, email: str = "") -> dict:
         user["email"] = email
     check_profile(user)
     user["passwordhash"] = hash_password(password)
+    user[ACCOUNT_FIELD] = secrets.token_hex(8)
     doc["users"].append(user)
     return user
 
@@ -91,6 +98,8 @@ def update_profile(doc: dict, username: str, fields: dict) -> dict:
     updated.update({k: fields[k] for k in PROFILE_FIELDS[1:] if fields.get(k)})
     check_profile(updated)
     updated["passwordhash"] = user.get("passwordhash", "")
+    if user.get(ACCOUNT_FIELD):
+        updated[ACCOUNT_FIELD] = user[ACCOUNT_FIELD]
     user.clear()
     user.update(updated)
     return user

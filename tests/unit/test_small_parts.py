@@ -1,7 +1,7 @@
 import pytest
 from ccmgr.clientaddr import ClientAddress
 from ccmgr.instances import InstanceError, add, default_name, drop, update
-from ccmgr.ratelimit import FailureLimiter
+from ccmgr.ratelimit import LoginLimiter
 from ccmgr.xid import is_xid, new_xid
 
 
@@ -14,22 +14,21 @@ class Clock:
 
 def test_limiter_blocks_after_max_failures_and_forgets_after_window():
     clock = Clock()
-    limiter = FailureLimiter(max_failures=3, window_s=10, clock=clock)
+    limiter = LoginLimiter(max_failures=3, window_s=10, clock=clock)
     for _ in range(3):
-        assert limiter.allowed("a")
-        limiter.record_failure("a")
-    assert not limiter.allowed("a")
-    assert limiter.allowed("b")
+        assert limiter.begin("a", "u")
+    assert not limiter.begin("a", "v")
+    assert limiter.begin("b", "v")
     clock.now = 10.5
-    assert limiter.allowed("a")
+    assert limiter.begin("a", "u")
 
 
-def test_limiter_clear_resets():
-    limiter = FailureLimiter(max_failures=1)
-    limiter.record_failure("a")
-    assert not limiter.allowed("a")
-    limiter.clear("a")
-    assert limiter.allowed("a")
+def test_limiter_success_takes_back_that_users_failures():
+    limiter = LoginLimiter(max_failures=1)
+    assert limiter.begin("a", "u")
+    assert not limiter.begin("a", "u")
+    limiter.succeeded("a", "u")
+    assert limiter.begin("a", "u")
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies():

@@ -7,7 +7,7 @@ import json
 import os
 import time
 
-from ccmgr.config.schema import shared_part, shared_sha256
+from ccmgr.config.schema import SHARED_KEYS, shared_part, shared_sha256
 from ccmgr.fsutil import atomic_write, private_dir
 
 HISTORY_DIR = "history"
@@ -20,7 +20,10 @@ def save(basedir: str, doc: dict) -> None:
     name = f"{doc.get('epoch', 0):06d}-{doc.get('generation', 0):09d}.json"
     record = {"epoch": doc.get("epoch", 0), "generation": doc.get("generation", 0),
               "sha256": shared_sha256(doc), "saved_at": time.time(),
-              "shared": shared_part(doc)}
+              "shared": shared_part(doc),
+              # node settings too, so a cut file can be restored whole
+              "local": {k: v for k, v in doc.items()
+                        if k not in SHARED_KEYS and k not in ("generation", "epoch")}}
     atomic_write(os.path.join(directory, name), json.dumps(record).encode(), 0o600)
     for old in sorted(os.listdir(directory))[:-HISTORY_KEEP]:
         with contextlib.suppress(FileNotFoundError):

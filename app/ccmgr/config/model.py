@@ -89,6 +89,7 @@ class User:
     cmon: bool = False
     xid: str = ""
     admin: bool = False
+    account_id: str = ""
 
     @classmethod
     def parse(cls, record: dict) -> User:

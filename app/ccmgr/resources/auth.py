@@ -58,17 +58,16 @@ class Login:
         username, password = body.get("username", ""), body.get("password", "")
         client = req.context.client
         limiter = self.services.limiter
-        if not limiter.allowed(client):
+        if not limiter.begin(client, username):  # counts this attempt as a failure
             audit("Login attempt blocked '%s' (source %s / %s): too many failures",
                   username, client, req.user_agent)
             raise RateLimited("Too many failed attempts, please wait")
         session = self._authenticate(req, username, password)
         if session is None:
-            limiter.record_failure(client)
             audit("Login attempt AccessDenied '%s' (source %s / %s)", username, client,
                   req.user_agent)
             raise AccessDenied(BAD_CREDENTIALS)
-        limiter.clear(client)
+        limiter.succeeded(client, username)
         audit("Login attempt Ok '%s' (source %s / %s)", username, client, req.user_agent)
         set_session_cookie(self.services, req, resp, session)
         req.context.session = session
@@ -88,7 +87,7 @@ class Login:
             return None
         if needs_upgrade(stored) and req.context.config.role != "secondary":
             self._upgrade_hash(username, stored, password)  # secondaries never write
-        return self.services.sessions.issue(username)
+        return self.services.sessions.issue(username, account=user.get("account_id", ""))
 
     def _upgrade_hash(self, username: str, stored: str, password: str) -> None:
         """Replace a cmon-proxy hash with a passlib one, unless it changed meanwhile."""
@@ -175,10 +174,13 @@ class SetPassword:
         session = _require_local(req)
         config = req.context.config
         user = config.user(session.username) if session.kind == "local" else None
+        limiter = self.services.limiter
+        if not limiter.begin(req.context.client, session.username):
+            raise RateLimited("Too many failed attempts, please wait")
         if user is None or not verify_password(body.get("old_password", ""),
                                                user.get("passwordhash")):
-            self.services.limiter.record_failure(req.context.client)
             raise AccessDenied("wrong old password", extra={"user": _user_reply(req, session)})
+        limiter.succeeded(req.context.client, session.username)
         new_password = body.get("new_password", "")
         if not new_password:
             raise CcmgrError("invalid new password", status="InvalidRequest", shape="envelope")
@@ -189,6 +191,6 @@ class SetPassword:
                              shape="envelope") from None
         # Every other session of this user ended there; this browser gets a fresh one.
         set_session_cookie(self.services, req, resp, self.services.sessions.issue(
-            session.username))
+            session.username, account=session.account))
         audit("Password of '%s' changed (source %s)", session.username, req.context.client)
         resp.media = reply_envelope("Ok", user=reply_user)

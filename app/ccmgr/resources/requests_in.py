@@ -6,10 +6,9 @@ clients (``curl -d``) send ``application/x-www-form-urlencoded``.
 
 from __future__ import annotations
 
-import json
-
 import falcon
 
+from ccmgr import bodyguard
 from ccmgr.errors import BodyTooLarge, InvalidRequest
 
 DEFAULT_LIMIT = 64 * 1024
@@ -25,13 +24,7 @@ def read_json(req: falcon.Request, limit: int = DEFAULT_LIMIT) -> dict:
         raise BodyTooLarge(f"request body too large (limit {limit} bytes)")
     if not data.strip():
         raise InvalidRequest("EOF")
-    try:
-        body = json.loads(data)
-    except UnicodeDecodeError:
-        raise InvalidRequest("body is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-                             ) from None
+    body = bodyguard.loads(data)
     if not isinstance(body, dict):
         raise InvalidRequest("expected a JSON object")
     return body
