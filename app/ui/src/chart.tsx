@@ -38,6 +38,18 @@ export function BarChart({ id, title, bars }: { id: string; title: string; bars:
     if (!canvas.current) return undefined;
     const instance = new Chart(canvas.current, {
       type: "bar",
+      plugins: [{
+        // Where each bar is drawn (CSS pixels in the canvas), after every layout: lets a
+        // browser test click one.
+        id: "barPositions",
+        afterRender: (chart: Chart) => {
+          const meta = chart.getDatasetMeta(0);
+          chart.canvas.dataset.bars = JSON.stringify(barsRef.current.map((b, i) => ({
+            key: b.key, x: Math.round(meta.data[i]?.x ?? 0),
+            y: Math.round(((meta.data[i]?.y ?? 0) + chart.chartArea.bottom) / 2),
+          })));
+        },
+      }],
       data: { labels: [], datasets: [{ data: [], backgroundColor: [], borderRadius: 3 }] },
       options: {
         animation: false,
@@ -73,11 +85,6 @@ export function BarChart({ id, title, bars }: { id: string; title: string; bars:
     dataset.data = bars.map((b) => b.count);
     dataset.backgroundColor = bars.map((b) => cssVar(`--${stateTone(b.key)}`));
     instance.update();
-    // Where each bar is drawn (CSS pixels in the canvas): lets a browser test click one.
-    const meta = instance.getDatasetMeta(0);
-    canvas.current.dataset.bars = JSON.stringify(bars.map((b, i) => ({
-      key: b.key, x: Math.round(meta.data[i]?.x ?? 0), y: Math.round(((meta.data[i]?.y ?? 0) + instance.chartArea.bottom) / 2),
-    })));
   }, [bars]);
 
   const total = bars.reduce((sum, b) => sum + b.count, 0);

@@ -47,7 +47,7 @@ function RefreshControl(): JSX.Element {
   return (
     <div class="refresh" aria-label="Refresh">
       <span class="muted small" title={last ? `last refreshed ${last.toLocaleTimeString()}` : ""}>
-        {age !== null ? `data age ${formatDuration(age)}` : ""}{node ? ` · node ${node}` : ""}
+        {[age !== null ? `data age ${formatDuration(age)}` : "", node ? `node ${node}` : ""].filter(Boolean).join(" · ")}
       </span>
       <button type="button" class="secondary small" onClick={refreshNow}>Refresh</button>
       <button type="button" class="secondary small" aria-pressed={isPaused ? "true" : "false"} onClick={() => paused.set(!isPaused)}>
