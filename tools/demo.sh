@@ -24,7 +24,7 @@ say "bringing the lab up (lb, ccm1, ccm2, cmon1)"
 "$BIN/python" lab/labctl.py up
 
 deb=$(ls -t dist/ccmgr_*.deb 2>/dev/null | head -1 || true)
-if [ -z "$deb" ] || [ -n "$(find app/ccmgr packaging systemd -newer "$deb" -type f -print -quit)" ]; then
+if [ -z "$deb" ] || [ -n "$(find app/ccmgr app/ui packaging systemd -newer "$deb" -type f -not -path '*/node_modules/*' -print -quit)" ]; then
     say "building the .deb (make deb)"
     make --no-print-directory deb
     deb=$(ls -t dist/ccmgr_*.deb | head -1)
