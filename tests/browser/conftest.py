@@ -9,25 +9,14 @@ of skipping.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from browserkit import AXE, BUILT, CHROMIUM, CHROMIUM_ARGS, CONFIGURED
 from ccmgr.xid import new_xid
 from cmonsim.testing import SimEstate, start_estate
 from daemonkit import Daemon, start_daemon, stop_daemon, write_config
-
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-SCREENSHOTS = REPO / "build" / "screenshots"
-AXE = REPO / "app" / "ui" / "node_modules" / "axe-core" / "axe.min.js"
-BUILT = REPO / "app" / "ccmgr" / "webui" / "index.html"
-CONFIGURED = 3  # controllers in the daemon's config; the estate has one more
 
 
 def _need(ok: bool, why: str) -> None:
@@ -41,8 +30,12 @@ def _need(ok: bool, why: str) -> None:
 def playwright_api():
     _need(os.access(CHROMIUM, os.X_OK), "chromium is not installed (make host-deps)")
     _need(BUILT.is_file() and AXE.is_file(), "the UI is not built (make venv)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    _need(sync_playwright is not None, "playwright is not installed (make venv)")
+    with sync_playwright() as p:
         yield p
 
 
@@ -104,33 +97,3 @@ def page(context):
          and p.csp_violations.append(m.text))  # type: ignore[attr-defined]
     yield p
     assert not p.csp_violations, p.csp_violations  # type: ignore[attr-defined]
-
-
-def login(page, site: Site, password: str | None = None) -> None:
-    page.goto(site.url + "/")
-    page.fill("#l-user", "admin")
-    page.fill("#l-pass", password or site.password)
-    page.click("form button[type=submit]")
-    page.wait_for_selector("main h2:text('Overview')")
-
-
-def check_axe(page) -> None:
-    """axe-core in the page (evaluated over CDP: the page's CSP still forbids inline code)."""
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
-                      v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
-    }""")
-    assert result == [], result
-
-
-def screenshot(page, name: str, theme: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}-{theme}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if name == "overview" and theme == "light":
-        (REPO / "docs" / "img").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, REPO / "docs" / "img" / "overview.png")
-    return path

@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import CONFIGURED, check_axe, login, screenshot
+from browserkit import CONFIGURED, check_axe, login, screenshot
 
 TIMEOUT = 20_000  # ms; the first fetch from the simulators can take a few seconds
 DASH = "\u2013"  # the en dash of the pager's "1-10 of 15"
