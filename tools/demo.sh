@@ -61,6 +61,7 @@ ccmgr HA demo is running: lb (HAProxy) -> ccm1 (primary), ccm2 (secondary); 3 si
 controllers on cmon1.
 
   URL:             https://$LB/   (CA certificate: $CA)
+  dashboard:       https://$LB/   in a browser, user admin (docs/ui.md)
   admin password:  $PW   (user admin)
   stats page:      ssh -F $LAB_DIR/ssh_config -L 9000:127.0.0.1:9000 lb
                    then http://127.0.0.1:9000/haproxy_stats

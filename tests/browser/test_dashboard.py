@@ -78,10 +78,12 @@ def test_page_through_clusters_and_back(page, site):
     page.click("nav.pager button:has-text('Next')")
     page.wait_for_function("() => location.search.includes('page=2')")
     page.wait_for_selector(f"text=11{DASH}15 of 15")
+    page.wait_for_selector("table[aria-busy=false]")  # the old rows stay until the new come
     second = page.locator("tbody tr").all_inner_texts()
     assert len(second) == 5 and not set(first) & set(second)
     page.go_back()
     page.wait_for_selector(f"text=1{DASH}10 of 15")
+    page.wait_for_selector("table[aria-busy=false]")
     assert page.locator("tbody tr").all_inner_texts() == first
     assert query(page) == {"perPage": ["10"], "order": ["cluster_type"]}
     page.go_forward()
@@ -292,3 +294,20 @@ def test_every_page_passes_axe_and_is_screenshotted(browser, site, scheme):
     finally:
         context.close()
     assert violations == []
+
+
+def test_nothing_secret_in_the_bundle_or_ccmgr_js(page, site):
+    page.goto(site.url + "/")
+    page.wait_for_selector("#l-user")
+    served = [site.url + "/", site.url + "/ccmgr.js"] + page.evaluate(
+        "() => [...document.querySelectorAll('script[src], link[rel=stylesheet]')]"
+        ".map(e => e.src || e.href)")
+    assert len(served) == 4
+    secrets = [site.password] + [c.password for c in site.estate]
+    for url in served:
+        reply = page.request.get(url)
+        assert reply.ok, url
+        text = reply.text()
+        assert not [s for s in secrets if s in text], url
+        if url.endswith("/"):
+            assert "<script>" not in text and "style=" not in text  # nothing inline

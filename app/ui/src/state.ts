@@ -70,9 +70,11 @@ export interface Loaded<T> {
 /**
  * POSTs ``body`` to ``path`` now, whenever ``key`` changes and at every refresh tick. Old
  * data stay on screen while a refresh runs (never blocks); a late reply to an old request
- * is dropped.
+ * is dropped. A new body clears the old answer unless ``keepPrevious`` (a list's next
+ * page: the old rows stay, marked busy, until the new ones arrive).
  */
-export function useApi<T>(path: string | null, body: unknown = {}, key = ""): Loaded<T> {
+export function useApi<T>(path: string | null, body: unknown = {}, key = "",
+  keepPrevious = false): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
@@ -85,7 +87,7 @@ export function useApi<T>(path: string | null, body: unknown = {}, key = ""): Lo
   useEffect(() => {
     if (path === null) return;
     const mine = ++sequence.current;
-    const identity = `${path} ${bodyText} ${key}`;
+    const identity = keepPrevious ? `${path} ${key}` : `${path} ${bodyText} ${key}`;
     if (lastKey.current !== identity) {
       // A different question: do not show the old answer as if it were this one's.
       lastKey.current = identity;
@@ -104,7 +106,7 @@ export function useApi<T>(path: string | null, body: unknown = {}, key = ""): Lo
       setError(e instanceof ApiError ? e : new ApiError(0, "UnknownError", String(e)));
       setLoading(false);
     });
-  }, [path, bodyText, key, refresh, local]);
+  }, [path, bodyText, key, refresh, local, keepPrevious]);
 
   return { data, error, loading, reload: () => setLocal((n) => n + 1) };
 }

@@ -87,7 +87,7 @@ function FilterForm({ def, state, onApply }: {
 export function ListPage({ def, place }: { def: ListDef; place: Place }): JSX.Element {
   const state = parseListState(place.search);
   const body = { ...toListRequest(state), ...(def.withHosts ? { with_hosts: true } : {}) };
-  const { data, error, loading } = useApi<ListReply>(def.endpoint, body);
+  const { data, error, loading } = useApi<ListReply>(def.endpoint, body, "", true);
   const go = (next: ListState, replace = false): void => navigate(def.path + formatListState(next), replace);
   const items = (data?.[def.itemsKey] as Item[] | undefined) ?? [];
   const total = data?.total ?? 0;
