@@ -299,9 +299,9 @@ def test_every_page_passes_axe_and_is_screenshotted(browser, site, scheme):
 def test_nothing_secret_in_the_bundle_or_ccmgr_js(page, site):
     page.goto(site.url + "/")
     page.wait_for_selector("#l-user")
-    served = [site.url + "/", site.url + "/ccmgr.js"] + page.evaluate(
-        "() => [...document.querySelectorAll('script[src], link[rel=stylesheet]')]"
-        ".map(e => e.src || e.href)")
+    assets = page.evaluate("() => [...document.querySelectorAll("
+                           "'script[src], link[rel=stylesheet]')].map(e => e.src || e.href)")
+    served = [site.url + "/", site.url + "/ccmgr.js", *assets]
     assert len(served) == 4
     secrets = [site.password] + [c.password for c in site.estate]
     for url in served:
