@@ -21,10 +21,20 @@ export function navigate(href: string, replace = false): void {
   const target = new URL(href, window.location.href);
   if (target.origin !== window.location.origin) return;
   const next = target.pathname + target.search;
-  if (next === window.location.pathname + window.location.search) return;
-  if (replace) window.history.replaceState(null, "", next);
-  else window.history.pushState(null, "", next);
-  notify();
+  if (next !== window.location.pathname + window.location.search) {
+    if (replace) window.history.replaceState(null, "", next + target.hash);
+    else window.history.pushState(null, "", next + target.hash);
+    notify();
+  }
+  if (target.hash) {
+    // After the page rendered: bring the named part into view, focus its first field.
+    window.requestAnimationFrame(() => {
+      const anchor = document.getElementById(decodeURIComponent(target.hash.slice(1)));
+      const form = anchor?.closest("form");
+      anchor?.scrollIntoView();
+      form?.querySelector<HTMLElement>("input:not([disabled])")?.focus();
+    });
+  }
 }
 
 export function usePlace(): Place {
