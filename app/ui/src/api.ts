@@ -112,7 +112,11 @@ export function loginErrorMessage(error: unknown): string {
 /** The message people see for a failed write (primary down on a secondary, etc.). */
 export function writeErrorMessage(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.status === 503) return `Primary unreachable: ${error.message}. Changes can be made again once the primary is back.`;
+    if (error.status === 503) {
+      // A secondary forwards writes; 503 naming the primary means it could not reach it.
+      return /primary/i.test(error.message) ? `Primary unreachable (nothing was changed): ${error.message}`
+        : `Service unavailable: ${error.message}`;
+    }
     return error.message;
   }
   return String(error);

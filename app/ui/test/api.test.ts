@@ -20,7 +20,7 @@ const routes: Record<string, Handler> = {
   },
   "/proxy/controllers/add": (_req, _body, res) => {
     res.writeHead(503, { "Content-Type": "application/json" });
-    res.end(JSON.stringify({ type: "UnknownError", message: "primary unreachable" }));
+    res.end(JSON.stringify({ type: "UnknownError", message: "the primary ccm1 is unreachable, so this write was not made" }));
   },
   "/proxy/jobs/list": (_req, _body, res) => {
     res.writeHead(200, { "Content-Type": "text/html" });
@@ -77,7 +77,10 @@ describe("Api.call", () => {
     expect((locked as ApiError).status).toBe(429);
     expect(loginErrorMessage(locked)).toMatch(/^Too many failed attempts, please wait: too many failed logins/);
     const refused = await client().call("/proxy/controllers/add", {}).catch((e: unknown) => e);
-    expect(writeErrorMessage(refused)).toMatch(/^Primary unreachable: primary unreachable\./);
+    expect(writeErrorMessage(refused)).toBe(
+      "Primary unreachable (nothing was changed): the primary ccm1 is unreachable, so this write was not made");
+    expect(writeErrorMessage(new ApiError(503, "UnknownError", "configuration cannot be loaded"))).toBe(
+      "Service unavailable: configuration cannot be loaded");
   });
   it("refuses a reply that is not JSON, and an unreachable server", async () => {
     await expect(client().call("/proxy/jobs/list")).rejects.toThrow("the reply was not JSON");
