@@ -11,6 +11,8 @@ here is asserted):
 * navigation to the overview until it is fully rendered: every controller tile and every
   chart's numbers on screen (median of --runs page loads);
 * a clusters list page change (Next, until the new rows are on screen; median);
+* the API replies behind the overview, timed from Python on the same warm cache (what of
+  the load time is the server's);
 * the size of the initial load (index.html + JS + CSS), gzip as served over the wire by
   a typical proxy (level 6) and at level 9.
 
@@ -35,6 +37,8 @@ from browserkit import BUILT, CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from cmonsim.testing import start_estate  # noqa: E402
 from daemonkit import start_daemon, stop_daemon, write_config  # noqa: E402
 
+OVERVIEW_CALLS = ("/proxy/controllers/status", "/proxy/clusters/status", "/proxy/alarms/status",
+                  "/proxy/jobs/status", "/proxy/backups/status")
 RENDERED = """(n) => document.querySelectorAll('li.tile').length === n &&
     ['cluster_states', 'node_states', 'alarms_count', 'job_count', 'backups_count']
       .every(id => document.querySelector(`[data-chart=${id}] li`)) &&
@@ -89,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
                 s.post(f"{daemon.url}/proxy/{kind}/status", json={}, timeout=300)
             s.post(f"{daemon.url}/proxy/controllers/status", json={}, timeout=300)
             print(f"ccmgr cache warmed in {time.perf_counter() - started:.1f} s", flush=True)
+            for path in OVERVIEW_CALLS:
+                times = []
+                for _ in range(args.runs):
+                    t0 = time.perf_counter()
+                    reply = s.post(f"{daemon.url}{path}", json={}, timeout=300)
+                    times.append(time.perf_counter() - t0)
+                    reply.raise_for_status()
+                print(f"  {path}: {median_ms(times)}, {len(reply.content) / 1024:.0f} KiB")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
