@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+UI := app/ui
+UI_DEPS := $(UI)/node_modules/.ci-done
+UI_BUILT := app/ccmgr/webui/index.html
+UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json
 
 .PHONY: help venv host-deps lint test test-fast demo demo-stop wheel deb lab-up lab-down lab-status lab-ssh clean
 
@@ -18,7 +22,16 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml app/sim/p
 	$(PY) -m pip install --quiet --no-deps -e . -e app/sim
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) $(UI_BUILT)
+
+# The web dashboard (app/ui, docs/ui.md): npm ci when the lock changes, a build into
+# app/ccmgr/webui/ when a source changes (index.html is the build's own stamp).
+$(UI_DEPS): $(UI)/package.json $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(UI_BUILT): $(UI_DEPS) $(UI_SOURCES)
+	cd $(UI) && npx vite build --logLevel warn
 
 # OS packages the tests and the lab need (Debian); a no-op when all are present.
 host-deps:
@@ -26,8 +39,10 @@ host-deps:
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	cd $(UI) && npx eslint . && npx tsc --noEmit
 
 test: venv host-deps lint
+	cd $(UI) && npx vitest run
 	$(VENV)/bin/pytest
 
 test-fast: venv
@@ -60,7 +75,7 @@ lab-ssh:
 	$(PYTHON) lab/labctl.py ssh $(HOST)
 
 clean:
-	rm -rf $(VENV) build dist demo
+	rm -rf $(VENV) build dist demo $(UI)/node_modules app/ccmgr/webui
 
 # haproxy/haproxy.cfg is the haproxy role's render (haproxy/render.yml); a test checks it.
 .PHONY: haproxy-example

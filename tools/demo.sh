@@ -26,7 +26,7 @@ say "bringing the lab up (lb1, lb2, ccm1, ccm2, cmon1)"
 "$BIN/python" lab/labctl.py up
 
 deb=$(newest dist 'ccmgr_*.deb')
-if [ -z "$deb" ] || [ -n "$(find app/ccmgr packaging systemd -newer "$deb" -type f -print -quit)" ]; then
+if [ -z "$deb" ] || [ -n "$(find app/ccmgr app/ui packaging systemd -newer "$deb" -type f -not -path '*/node_modules/*' -print -quit)" ]; then
     say "building the .deb (make deb)"
     make --no-print-directory deb
     deb=$(newest dist 'ccmgr_*.deb')
@@ -67,6 +67,7 @@ ccmgr HA demo is running: lb1 + lb2 (HAProxy, keepalived holding $VIP; now on
 ${ACTIVE:-no balancer}) -> ccm1 (primary), ccm2 (secondary); 3 simulated controllers on cmon1.
 
   URL:             https://$VIP/   (CA certificate: $CA)
+  dashboard:       https://$VIP/   in a browser, user admin (docs/ui.md)
   admin password:  $PW   (user admin)
   stats page:      ssh -F $LAB_DIR/ssh_config -L 9000:127.0.0.1:9000 lb1   (or lb2)
                    then http://127.0.0.1:9000/haproxy_stats

@@ -20,6 +20,7 @@ from ccmgr.ha.replicator import attach
 from ccmgr.middleware import NodeHeaders, SessionGate
 from ccmgr.resources import admin, aggregates, auth, controllers, health, openapi, static
 from ccmgr.runtime import Services, basedir_from
+from ccmgr.uiheaders import UIHeaders
 
 log = logging.getLogger("ccmgr.app")
 
@@ -59,7 +60,7 @@ def create_app(services: Services, *, external_login: Any = None,
             return collectors.ldap_login(services.store.current(), username, password)
 
     app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services),
-                                 WriteForwarder(services)])
+                                 WriteForwarder(services), UIHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
     app.add_error_handler(falcon.HTTPError, _render_http_error)

@@ -35,7 +35,7 @@ def lab_unavailable() -> str | None:
     return None
 
 
-PACKAGE_SOURCES = ("app/ccmgr", "app/pyproject.toml", "packaging", "systemd",
+PACKAGE_SOURCES = ("app/ccmgr", "app/ui", "pyproject.toml", "packaging", "systemd",
                    "requirements/runtime.txt")
 
 
@@ -47,7 +47,8 @@ def ensure_deb() -> Path:
         built = debs[-1].stat().st_mtime
         newer = [p for src in PACKAGE_SOURCES for p in (
             [REPO / src] if (REPO / src).is_file() else (REPO / src).rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts and p.stat().st_mtime > built]
+            if p.is_file() and "__pycache__" not in p.parts and "node_modules" not in p.parts
+            and p.stat().st_mtime > built]
         if not newer:
             return debs[-1]
     subprocess.run(["make", "--no-print-directory", "deb"], cwd=REPO, check=True,

@@ -1,5 +1,9 @@
 """The web UI from ``frontend_path``: real files with their types, SPA index fallback.
 
+When ``frontend_path`` is left at its default (``/app``, cmon-proxy's) and that directory
+does not exist, the dashboard built into the package (``ccmgr/webui``, app/ui) is served;
+an operator's own ``frontend_path`` always wins.
+
 Unknown API paths (``/proxy/``, ``/v2/``, ``/cmon/``, ``/single/``) get a JSON 404 instead.
 Paths are resolved with symlinks and must stay inside the root; anything else gets the
 index, so no request can read outside ``frontend_path``.
@@ -18,6 +22,16 @@ import falcon
 from ccmgr.errors import NotFound, UnsupportedMethod
 
 API_PREFIXES = ("/proxy/", "/v2/", "/cmon/", "/single/", "/v2multi/")
+DEFAULT_FRONTEND = "/app"
+BUILTIN_UI = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "webui")
+
+
+def frontend_root(config_value: str, resolved: str) -> str:
+    """The directory to serve: the configured one, or the built-in UI when the setting is
+    still the default and that directory is absent."""
+    if config_value == DEFAULT_FRONTEND and not os.path.isdir(resolved):
+        return os.path.realpath(BUILTIN_UI)
+    return os.path.realpath(resolved)
 
 
 class Static:
@@ -32,7 +46,8 @@ class Static:
             resp.content_type = "application/javascript"
             resp.text = f"window.CCMGR = {json.dumps(settings)};"
             return
-        root = os.path.realpath(config.frontend_path)
+        root = frontend_root(config.doc.get("frontend_path", DEFAULT_FRONTEND),
+                             config.frontend_path)
         if not os.path.isdir(root):
             raise NotFound("Not Found")
         path = _inside(root, req.path) or os.path.join(root, "index.html")

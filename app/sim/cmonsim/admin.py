@@ -14,6 +14,8 @@ Routes (`<c>` = controller index from 0, or its name such as `cmon-01`):
     GET    /controllers/<c>/counters        request counters by (path, operation)
     DELETE /controllers/<c>/counters        reset them
     POST   /controllers/<c>/sessions/expire drop every session of the controller
+    PATCH  /controllers/<c>/clusters/<id>   {"cluster_name": "..."}: rename a cluster (as
+                                            an operator would in ClusterControl)
     GET    /stats                           worst event-loop lag (ms); DELETE resets it
     GET    /counters                        counters of every controller; DELETE resets all
     PATCH  /faults                          merge settings into every controller (PUT
@@ -150,7 +152,21 @@ class AdminApi:
                 return _json(200, {"counters": ctl.counter_rows()})
         if rest == ["sessions", "expire"] and method == "POST":
             return _json(200, {"expired": ctl.expire_sessions()})
+        if len(rest) == 2 and rest[0] == "clusters" and method == "PATCH":
+            return _json(200, self._rename_cluster(ctl, rest[1], self._body(req)))
         raise NotFound(f"no route {method} {req.target}")
+
+    @staticmethod
+    def _rename_cluster(ctl: ControllerState, ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        name = body.get("cluster_name")
+        if not isinstance(name, str) or not name or set(body) != {"cluster_name"}:
+            raise ValueError('expected {"cluster_name": "<non-empty string>"}')
+        cluster = next((c for c in ctl.data.clusters if str(c["cluster_id"]) == ref), None)
+        if cluster is None:
+            raise NotFound(f"no cluster {ref} on {ctl.name}")
+        cluster["cluster_name"] = name
+        ctl.cache.clear()  # pre-serialised replies carry the old name
+        return {"cluster_id": cluster["cluster_id"], "cluster_name": name}
 
     @staticmethod
     def _body(req: Request) -> dict[str, Any]:

@@ -129,6 +129,10 @@ class SimController:
     def expire_sessions(self) -> int:
         return self._admin("POST", "/sessions/expire")["expired"]
 
+    def rename_cluster(self, cluster_id: int, name: str) -> None:
+        """Give a cluster another name (any text: names are controller data)."""
+        self._admin("PATCH", f"/clusters/{cluster_id}", {"cluster_name": name})
+
     def data(self) -> dict[str, Any]:
         """The generated records: clusters (with hosts), alarms, jobs, schedules, ..."""
         return self._admin("GET", "/data")
