@@ -2,7 +2,7 @@
 // controllers banner) around the page the URL names.
 import "./styles.css";
 import { render, type JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, onSessionExpired } from "./api";
 import { Link } from "./components";
 import { formatDuration, formatNumber } from "./format";
@@ -59,15 +59,20 @@ function RefreshControl(): JSX.Element {
 
 function UserMenu({ user, onLogout }: { user: User; onLogout: () => void }): JSX.Element {
   const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!open) return undefined;
-    const close = (e: KeyboardEvent): void => { if (e.key === "Escape") setOpen(false); };
+    const close = (e: KeyboardEvent): void => {
+      if (e.key !== "Escape") return;
+      setOpen(false);
+      button.current?.focus();
+    };
     window.addEventListener("keydown", close);
     return () => window.removeEventListener("keydown", close);
   }, [open]);
   return (
     <div class="user-menu">
-      <button type="button" class="secondary" aria-haspopup="true" aria-expanded={open ? "true" : "false"} aria-controls="user-menu-items"
+      <button ref={button} type="button" class="secondary" aria-haspopup="true" aria-expanded={open ? "true" : "false"} aria-controls="user-menu-items"
         onClick={() => setOpen(!open)}>
         {user.username} ▾
       </button>
