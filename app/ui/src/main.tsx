@@ -30,7 +30,9 @@ function FailedBanner({ list }: { list: ControllerStatus[] | null }): JSX.Elemen
   if (!list) return null;
   const failed = list.filter((c) => c.status !== "ok");
   if (failed.length === 0) return null;
-  const names = failed.map((c) => `${c.controller_name || c.url}${c.status_message ? ` (${c.status_message})` : ""}`);
+  const SHOWN = 5; // the rest are one click away, on the controllers page
+  const names = failed.slice(0, SHOWN).map((c) => `${c.controller_name || c.url}${c.status_message ? ` (${c.status_message})` : ""}`);
+  if (failed.length > SHOWN) names.push(`and ${formatNumber(failed.length - SHOWN)} more`);
   return (
     <div class="banner" role="alert" data-testid="failed-banner">
       <strong>{formatNumber(failed.length)} of {formatNumber(list.length)} controllers failed:</strong>{" "}
