@@ -311,3 +311,35 @@ def test_nothing_secret_in_the_bundle_or_ccmgr_js(page, site):
         assert not [s for s in secrets if s in text], url
         if url.endswith("/"):
             assert "<script>" not in text and "style=" not in text  # nothing inline
+
+
+def test_keyboard_only_use(page, site):
+    page.goto(site.url + "/")
+    page.wait_for_selector("#l-user")
+    page.keyboard.press("Tab")
+    page.keyboard.type("admin")
+    page.keyboard.press("Tab")
+    page.keyboard.type(site.password)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("main h2:text('Overview')")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    for _ in range(3):  # past the skip link and the brand to the second nav entry
+        page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "/clusters"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("main h2:text('Clusters')")
+    page.wait_for_selector("tbody tr", timeout=TIMEOUT)
+    page.focus("#filter-state")
+    page.keyboard.press("ArrowDown")  # the first state in the list
+    chosen = page.eval_on_selector("#filter-state", "e => e.value")
+    page.keyboard.press("Tab")  # to the cluster type field, where Enter submits the form
+    page.keyboard.press("Enter")
+    page.wait_for_function("(v) => location.search === '?state=' + v", arg=chosen)
+    page.focus(".user-menu > button")
+    page.keyboard.press("Enter")
+    assert page.locator("#user-menu-items").is_visible()
+    page.keyboard.press("Escape")
+    page.locator("#user-menu-items").wait_for(state="detached")
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-controls')") == \
+        "user-menu-items"  # focus back on the menu button

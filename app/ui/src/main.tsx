@@ -2,7 +2,7 @@
 // controllers banner) around the page the URL names.
 import "./styles.css";
 import { render, type JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, onSessionExpired } from "./api";
 import { Link } from "./components";
 import { formatDuration, formatNumber } from "./format";
@@ -30,7 +30,9 @@ function FailedBanner({ list }: { list: ControllerStatus[] | null }): JSX.Elemen
   if (!list) return null;
   const failed = list.filter((c) => c.status !== "ok");
   if (failed.length === 0) return null;
-  const names = failed.map((c) => `${c.controller_name || c.url}${c.status_message ? ` (${c.status_message})` : ""}`);
+  const SHOWN = 5; // the rest are one click away, on the controllers page
+  const names = failed.slice(0, SHOWN).map((c) => `${c.controller_name || c.url}${c.status_message ? ` (${c.status_message})` : ""}`);
+  if (failed.length > SHOWN) names.push(`and ${formatNumber(failed.length - SHOWN)} more`);
   return (
     <div class="banner" role="alert" data-testid="failed-banner">
       <strong>{formatNumber(failed.length)} of {formatNumber(list.length)} controllers failed:</strong>{" "}
@@ -59,15 +61,20 @@ function RefreshControl(): JSX.Element {
 
 function UserMenu({ user, onLogout }: { user: User; onLogout: () => void }): JSX.Element {
   const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!open) return undefined;
-    const close = (e: KeyboardEvent): void => { if (e.key === "Escape") setOpen(false); };
+    const close = (e: KeyboardEvent): void => {
+      if (e.key !== "Escape") return;
+      setOpen(false);
+      button.current?.focus();
+    };
     window.addEventListener("keydown", close);
     return () => window.removeEventListener("keydown", close);
   }, [open]);
   return (
     <div class="user-menu">
-      <button type="button" class="secondary" aria-haspopup="true" aria-expanded={open ? "true" : "false"} aria-controls="user-menu-items"
+      <button ref={button} type="button" class="secondary" aria-haspopup="true" aria-expanded={open ? "true" : "false"} aria-controls="user-menu-items"
         onClick={() => setOpen(!open)}>
         {user.username} ▾
       </button>

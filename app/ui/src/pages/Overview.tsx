@@ -7,7 +7,9 @@ import { useApi, useValue, controllers as controllersValue } from "../state";
 import type { AlarmsStatus, BackupsStatus, ClustersStatus, ControllerStatus, JobsStatus } from "../types";
 import { listHref } from "../urlstate";
 
-function Tile({ c, clusters, nodes }: { c: ControllerStatus; clusters?: number; nodes?: number }): JSX.Element {
+function Tile({ c, clusters, nodes, updated }: {
+  c: ControllerStatus; clusters?: number; nodes?: number; updated?: string;
+}): JSX.Element {
   const web = safeHttpUrl(c.frontend_url);
   return (
     <li class={`card tile ${c.status === "ok" ? "" : "failed"}`} data-xid={c.xid}>
@@ -20,6 +22,7 @@ function Tile({ c, clusters, nodes }: { c: ControllerStatus; clusters?: number; 
         <dt>Version</dt><dd>{c.version || "–"}</dd>
         <dt>Clusters</dt><dd><Link href={listHref("/clusters", { xid: c.xid })}><Num value={clusters ?? 0} /></Link></dd>
         <dt>Hosts</dt><dd><Link href={listHref("/hosts", { xid: c.xid })}><Num value={nodes ?? 0} /></Link></dd>
+        <dt>Data from</dt><dd><Time value={updated} /></dd>
         <dt>Last seen</dt><dd><Time value={c.last_seen} /></dd>
       </dl>
       {c.status_message && <p class={c.status === "ok" ? "muted small" : "tile-error small"}>{c.status_message}</p>}
@@ -34,6 +37,9 @@ export function Overview(): JSX.Element {
   const alarms = useApi<AlarmsStatus>("/proxy/alarms/status");
   const jobs = useApi<JobsStatus>("/proxy/jobs/status");
   const backups = useApi<BackupsStatus>("/proxy/backups/status");
+  // One row is enough: the reply's last_updated gives each controller's data time.
+  const fresh = useApi<{ last_updated?: Record<string, string> | null }>("/proxy/clusters/list", { page: 1, perPage: 1 });
+  const updated = fresh.data?.last_updated ?? {};
   const cs = clusters.data;
   const bs = backups.data;
   const missing = bs?.missing_schedules ?? 0;
@@ -47,7 +53,7 @@ export function Overview(): JSX.Element {
           <p class="empty">No controllers yet. <Link href="/controllers">Add one</Link>.</p>
         ) : (
           <ul class="tiles">
-            {list.map((c) => <Tile key={c.xid} c={c} clusters={cs?.clusters_count?.[c.url]} nodes={cs?.nodes_count?.[c.url]} />)}
+            {list.map((c) => <Tile key={c.xid} c={c} clusters={cs?.clusters_count?.[c.url]} nodes={cs?.nodes_count?.[c.url]} updated={updated[c.url]} />)}
           </ul>
         )}
       </section>
