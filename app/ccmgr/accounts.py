@@ -30,8 +30,11 @@ def add(services: Services, username: str, password: str, email: str = "") -> di
 def set_password(services: Services, username: str, password: str, *,
                  email: str | None = None) -> dict:
     """The new password (and e-mail, ccmgradm's -e); returns the user as replies show it."""
+    if not password:
+        raise users.UserError("A non-empty password is required.")
+    hashed = hash_password(password)  # PBKDF2 takes a while: not under the store's lock
     user = services.store.update(lambda doc: users.public_user(
-        users.set_password(doc, username, password, email)))
+        users.set_password(doc, username, password, email, hashed=hashed)))
     password_changed(services, username)
     return user
 

@@ -69,7 +69,9 @@ def add_user(doc: dict, username: str, password: str, email: str = "") -> dict:
     return user
 
 
-def set_password(doc: dict, username: str, password: str, email: str | None = None) -> dict:
+def set_password(doc: dict, username: str, password: str, email: str | None = None, *,
+                 hashed: str | None = None) -> dict:
+    """``hashed``: the hash of ``password`` made before the store's lock was taken."""
     user = find(doc, username)
     if user is None:
         raise UserError("User not found.")
@@ -78,7 +80,7 @@ def set_password(doc: dict, username: str, password: str, email: str | None = No
     if email is not None and len(email) > 3:  # cmon-proxy replaces it only when longer than 3
         user["email"] = email
         check_profile(user)
-    user["passwordhash"] = hash_password(password)
+    user["passwordhash"] = hashed or hash_password(password)
     return user
 
 
