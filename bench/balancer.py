@@ -10,7 +10,7 @@ Each run sends ~20 logged-in requests/s through the virtual address (tests/lab/
 balancerkit.py) and measures:
 - haproxy-dead: kill -9 of every HAProxy process on the balancer holding the address,
   kept down; the gap until the address answers again (from the other balancer), raw
-  failures, failures with one retry after a connection error;
+  failures, failures with one retry (2 s after a connection error or timeout);
 - haproxy-restarts: the same kill -9 with the unit's Restart=always left alone (systemd
   restarts HAProxy; whether the address moves depends on the race with the check);
 - reload: `systemctl reload haproxy` on the holder, under the same load.
@@ -55,7 +55,6 @@ def one_run(lab: Lab, kind: str) -> dict:
     active = settle(lab)
     with traffic(lab) as load:
         time.sleep(3)
-        fault = time.monotonic()
         if kind == "haproxy-dead":
             lab.ssh(active, f"mkdir -p {NORESTART.rsplit('/', 1)[0]} && printf '[Service]\\n"
                             f"Restart=no\\n' > {NORESTART} && systemctl daemon-reload && "
@@ -64,6 +63,7 @@ def one_run(lab: Lab, kind: str) -> dict:
             lab.ssh(active, "systemctl kill --signal=SIGKILL haproxy")
         else:
             lab.ssh(active, "systemctl reload haproxy")
+        fault = time.monotonic()  # the fault is in place once the command returns
         answered = load.wait_answering(fault, 20)
         time.sleep(4)
     if kind == "haproxy-dead":

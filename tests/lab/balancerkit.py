@@ -4,7 +4,8 @@
 One client logs in once through the virtual address, then sends GETs of
 /proxy/auth/check with its session (and the SVR cookie HAProxy gave it) at a fixed rate
 in a thread. Every request is recorded: the first attempt ("raw") and, after a connection
-error, one retry RETRY_DELAY later. Bounded: at most ``max_requests`` and ``max_seconds``.
+error or a timeout without any reply (the GET is idempotent: a browser or client library
+would retry it), one retry RETRY_DELAY later. Bounded: at most ``max_requests`` and ``max_seconds``.
 Only the lab's addresses are contacted.
 """
 
@@ -20,7 +21,9 @@ from pathlib import Path
 import requests
 
 PATH = "/proxy/auth/check"  # needs the session; cheap on the nodes
-RETRY_DELAY = 1.0  # seconds between a connection error and the one retry
+# Seconds between a connection error and the one retry: about what the check needs to
+# move the address (2 failures 1 s apart), so one retry covers a failover.
+RETRY_DELAY = 2.0
 TIMEOUT = (2.0, 5.0)  # connect, read
 
 
@@ -96,7 +99,7 @@ class Traffic:
         """(answered as expected, node, error, connection error)"""
         try:
             reply = self.session.get(f"https://{self.address}{PATH}", timeout=TIMEOUT)
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.Timeout) as exc:
             return False, "", type(exc).__name__, True
         except requests.RequestException as exc:
             return False, "", type(exc).__name__, False
