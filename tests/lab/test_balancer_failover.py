@@ -173,3 +173,38 @@ def test_cut_link_between_the_balancers_is_a_split_brain_that_heals(pair):
     assert one, "the split brain did not heal"
     assert report.failures == 0, report.line()
     assert report.nodes == {report.sticky}, "the session moved to another node"
+
+
+def test_both_balancers_run_the_same_haproxy_config(pair):
+    """Byte for byte (the SVR cookie values, the nodes, the stats hashes): a client's
+    stickiness cannot depend on which balancer holds the address."""
+    digests = {b: pair.ssh(b, "sha256sum /etc/haproxy/haproxy.cfg").stdout.split()[0]
+               for b in BALANCERS}
+    assert len(set(digests.values())) == 1, digests
+    cfg = pair.ssh(BALANCERS[0], "cat /etc/haproxy/haproxy.cfg").stdout
+    for node in PLAN.groups["ccm"]:
+        assert f" cookie {node} " in cfg
+
+
+def test_vrrp_password_is_only_in_a_root_only_file(pair):
+    secret = (pair.paths.state / "secrets" / "keepalived-auth-pass").read_text().strip()
+    for b in BALANCERS:
+        host = pair.host(b)
+        for path in ("/etc/keepalived/keepalived.conf", "/etc/keepalived/auth.conf"):
+            f = host.file(path)
+            assert (f.user, f.group, f.mode) == ("root", "root", 0o600), path
+        assert secret not in host.file("/etc/keepalived/keepalived.conf").content_string
+        assert f"auth_pass {secret}" in host.file("/etc/keepalived/auth.conf").content_string
+        seen = pair.ssh(b, "journalctl -u keepalived --no-pager; ps axww -o args").stdout
+        assert secret not in seen
+
+
+def test_vrrp_is_accepted_only_from_the_other_balancer(pair):
+    for b in BALANCERS:
+        rules = pair.ssh(b, "nft list chain inet filter input").stdout
+        vrrp = [ln.strip() for ln in rules.splitlines() if "ip protocol 112" in ln]
+        assert vrrp == [f'ip protocol 112 ip saddr {pair.hosts[other(b)]} accept '
+                        'comment "vrrp (112) from the other balancers"'], rules
+        assert "policy drop" in rules
+    for node in PLAN.groups["ccm"] + PLAN.groups["cmon_sim"]:
+        assert "112" not in pair.ssh(node, "nft list chain inet filter input").stdout
