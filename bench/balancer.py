@@ -55,6 +55,7 @@ def one_run(lab: Lab, kind: str) -> dict:
     active = settle(lab)
     with traffic(lab) as load:
         time.sleep(3)
+        before = time.monotonic()
         if kind == "haproxy-dead":
             lab.ssh(active, f"mkdir -p {NORESTART.rsplit('/', 1)[0]} && printf '[Service]\\n"
                             f"Restart=no\\n' > {NORESTART} && systemctl daemon-reload && "
@@ -71,7 +72,7 @@ def one_run(lab: Lab, kind: str) -> dict:
                         "systemctl reset-failed haproxy; systemctl start haproxy")
     report = load.report()
     holder = lab.active_balancer(timeout=20)
-    return {"kind": kind, "from": active, "to": holder, "gap": report.gap(after=fault - 1),
+    return {"kind": kind, "from": active, "to": holder, "gap": report.gap(after=before),
             "answered": answered, "raw": report.raw_failures, "failed": report.failures,
             "requests": len(report.samples), "sticky": report.nodes == {report.sticky}}
 

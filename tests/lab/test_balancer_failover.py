@@ -70,6 +70,7 @@ def run_fault(lab: Lab, inject, restore, wait_back) -> tuple[str, object, float]
     backup = other(active)
     with traffic(lab) as load:
         time.sleep(3)
+        before = time.monotonic()
         inject(active)
         fault = time.monotonic()  # the fault is in place once inject returns
         moved = poll(lambda: holds(lab, backup), 20, 0.1)
@@ -82,7 +83,7 @@ def run_fault(lab: Lab, inject, restore, wait_back) -> tuple[str, object, float]
     report = load.report()
     again = "never" if answered is None else f"{answered:.2f} s"
     print(f"\n{active} -> {backup}: answered again {again} after the fault; "
-          f"{report.line(after=fault - 1)}")
+          f"{report.line(after=before)}")
     assert moved, f"the address did not move to {backup}"
     assert answered is not None, "the address did not answer again"
     assert holds(lab, backup) and not holds(lab, active), "the old active took the address back"
