@@ -4,7 +4,7 @@ Prints figures; asserts nothing. Needs the lab up and deployed (root):
 
     flock /tmp/ccmgr-lab-run.lock sh -c 'make lab-up && \
         .venv/bin/ansible-playbook -i /var/lib/ccmgr-lab/inventory.yml ansible/site.yml && \
-        .venv/bin/python bench/balancer.py [RUNS]'
+        .venv/bin/python bench/balancer.py [RUNS [KIND...]]'
 
 Each run sends ~20 logged-in requests/s through the virtual address (tests/lab/
 balancerkit.py) and measures:
@@ -90,16 +90,17 @@ def summary(rows: list[dict], kind: str) -> None:
 
 def main(argv: list[str]) -> int:
     runs = int(argv[1]) if len(argv) > 1 else 5
+    kinds = argv[2:] or ["haproxy-dead", "haproxy-restarts", "reload"]
     lab = Lab.from_env()
     rows = []
-    for kind in ("haproxy-dead", "haproxy-restarts", "reload"):
+    for kind in kinds:
         for i in range(runs):
             row = one_run(lab, kind)
             rows.append(row)
             print(f"  {kind} #{i + 1}: {row['from']} -> {row['to']}, gap {row['gap']:.2f} s, "
                   f"raw {row['raw']}, with retry {row['failed']}, {row['requests']} requests",
                   flush=True)
-    for kind in ("haproxy-dead", "haproxy-restarts", "reload"):
+    for kind in kinds:
         summary(rows, kind)
     return 0
 
