@@ -10,9 +10,10 @@ Each run sends ~20 logged-in requests/s through the virtual address (tests/lab/
 balancerkit.py) and measures:
 - haproxy-dead: kill -9 of every HAProxy process on the balancer holding the address,
   kept down; the gap until the address answers again (from the other balancer), raw
-  failures, failures with one retry (2 s after a connection error or timeout);
+  failures, failures with one retry (4 s after a connection error or timeout);
 - haproxy-restarts: the same kill -9 with the unit's Restart=always left alone (systemd
   restarts HAProxy; whether the address moves depends on the race with the check);
+- power-cut: the holder's host killed at once (labctl.py stop --hard), then booted again;
 - reload: `systemctl reload haproxy` on the holder, under the same load.
 Only lab addresses are contacted; every loop is bounded.
 """
@@ -62,11 +63,15 @@ def one_run(lab: Lab, kind: str) -> dict:
                             "systemctl kill --signal=SIGKILL haproxy")
         elif kind == "haproxy-restarts":
             lab.ssh(active, "systemctl kill --signal=SIGKILL haproxy")
+        elif kind == "power-cut":
+            assert lab.labctl("stop", active, "--hard", timeout=60).returncode == 0
         else:
             lab.ssh(active, "systemctl reload haproxy")
         fault = time.monotonic()  # the fault is in place once the command returns
         answered = load.wait_answering(fault, 20)
         time.sleep(4)
+    if kind == "power-cut":
+        assert lab.labctl("start", active, timeout=180).returncode == 0
     if kind == "haproxy-dead":
         lab.ssh(active, f"rm -f {NORESTART} && systemctl daemon-reload && "
                         "systemctl reset-failed haproxy; systemctl start haproxy")

@@ -24,9 +24,10 @@ from pathlib import Path
 import requests
 
 PATH = "/proxy/auth/check"  # needs the session; cheap on the nodes
-# Seconds between a connection error and the one retry: about what the check needs to
-# move the address (2 failures 1 s apart), so one retry covers a failover.
-RETRY_DELAY = 2.0
+# Seconds between a connection error and the one retry: longer than the longest gap, a
+# power cut of the holder (3 missed adverts + skew, ~3.5 s; its first failure may come
+# almost at once), so one retry covers every failover.
+RETRY_DELAY = 4.0
 TIMEOUT = (2.0, 5.0)  # connect, read
 PROBE_INTERVAL = 0.05
 PROBE_TIMEOUT = (0.5, 1.0)
