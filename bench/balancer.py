@@ -4,15 +4,16 @@ Prints figures; asserts nothing. Needs the lab up and deployed (root):
 
     flock /tmp/ccmgr-lab-run.lock sh -c 'make lab-up && \
         .venv/bin/ansible-playbook -i /var/lib/ccmgr-lab/inventory.yml ansible/site.yml && \
-        .venv/bin/python bench/balancer.py [RUNS]'
+        .venv/bin/python bench/balancer.py [RUNS [KIND...]]'
 
 Each run sends ~20 logged-in requests/s through the virtual address (tests/lab/
 balancerkit.py) and measures:
 - haproxy-dead: kill -9 of every HAProxy process on the balancer holding the address,
   kept down; the gap until the address answers again (from the other balancer), raw
-  failures, failures with one retry after a connection error;
+  failures, failures with one retry (4 s after a connection error or timeout);
 - haproxy-restarts: the same kill -9 with the unit's Restart=always left alone (systemd
   restarts HAProxy; whether the address moves depends on the race with the check);
+- power-cut: the holder's host killed at once (labctl.py stop --hard), then booted again;
 - reload: `systemctl reload haproxy` on the holder, under the same load.
 Only lab addresses are contacted; every loop is bounded.
 """
@@ -55,23 +56,28 @@ def one_run(lab: Lab, kind: str) -> dict:
     active = settle(lab)
     with traffic(lab) as load:
         time.sleep(3)
-        fault = time.monotonic()
+        before = time.monotonic()
         if kind == "haproxy-dead":
             lab.ssh(active, f"mkdir -p {NORESTART.rsplit('/', 1)[0]} && printf '[Service]\\n"
                             f"Restart=no\\n' > {NORESTART} && systemctl daemon-reload && "
                             "systemctl kill --signal=SIGKILL haproxy")
         elif kind == "haproxy-restarts":
             lab.ssh(active, "systemctl kill --signal=SIGKILL haproxy")
+        elif kind == "power-cut":
+            assert lab.labctl("stop", active, "--hard", timeout=60).returncode == 0
         else:
             lab.ssh(active, "systemctl reload haproxy")
+        fault = time.monotonic()  # the fault is in place once the command returns
         answered = load.wait_answering(fault, 20)
         time.sleep(4)
+    if kind == "power-cut":
+        assert lab.labctl("start", active, timeout=180).returncode == 0
     if kind == "haproxy-dead":
         lab.ssh(active, f"rm -f {NORESTART} && systemctl daemon-reload && "
                         "systemctl reset-failed haproxy; systemctl start haproxy")
     report = load.report()
     holder = lab.active_balancer(timeout=20)
-    return {"kind": kind, "from": active, "to": holder, "gap": report.gap(after=fault - 1),
+    return {"kind": kind, "from": active, "to": holder, "gap": report.gap(after=before),
             "answered": answered, "raw": report.raw_failures, "failed": report.failures,
             "requests": len(report.samples), "sticky": report.nodes == {report.sticky}}
 
@@ -89,16 +95,17 @@ def summary(rows: list[dict], kind: str) -> None:
 
 def main(argv: list[str]) -> int:
     runs = int(argv[1]) if len(argv) > 1 else 5
+    kinds = argv[2:] or ["haproxy-dead", "haproxy-restarts", "reload"]
     lab = Lab.from_env()
     rows = []
-    for kind in ("haproxy-dead", "haproxy-restarts", "reload"):
+    for kind in kinds:
         for i in range(runs):
             row = one_run(lab, kind)
             rows.append(row)
             print(f"  {kind} #{i + 1}: {row['from']} -> {row['to']}, gap {row['gap']:.2f} s, "
                   f"raw {row['raw']}, with retry {row['failed']}, {row['requests']} requests",
                   flush=True)
-    for kind in ("haproxy-dead", "haproxy-restarts", "reload"):
+    for kind in kinds:
         summary(rows, kind)
     return 0
 

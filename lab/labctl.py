@@ -784,11 +784,17 @@ def stop(paths: Paths, name: str, hard: bool) -> int:
     with locked(paths):
         pids = {p: n for p, n in nspawn_pids(paths).items() if n == host.name}
         if hard:
-            for pid in pids:
-                say(f"power cut: SIGKILL {host.name} (nspawn pid {pid}) and its processes")
+            # cgroup.kill (cgroup2) SIGKILLs every process of the host in one step: killed
+            # one by one, the host's systemd could notice nspawn's death and begin a clean
+            # shutdown (keepalived would still send its goodbye advert).
+            say(f"power cut: SIGKILL every process of {host.name} (nspawn pid "
+                f"{', '.join(map(str, pids)) or 'none'})")
+            for group in host_cgroups(host.name):
+                with contextlib.suppress(OSError):
+                    (group / "cgroup.kill").write_text("1")
+            for pid in pids:  # without cgroup2, or if nspawn left the cgroup
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            kill_cgroup_tasks(host.name)
         elif pids:
             stop_pids(pids)
         kill_cgroup_tasks(host.name)

@@ -4,8 +4,12 @@
 One client logs in once through the virtual address, then sends GETs of
 /proxy/auth/check with its session (and the SVR cookie HAProxy gave it) at a fixed rate
 in a thread. Every request is recorded: the first attempt ("raw") and, after a connection
-error, one retry RETRY_DELAY later. Bounded: at most ``max_requests`` and ``max_seconds``.
-Only the lab's addresses are contacted.
+error or a timeout without any reply (the GET is idempotent: a browser or client library
+would retry it), one retry RETRY_DELAY later. Bounded: at most ``max_requests`` and ``max_seconds``.
+A second thread probes the address on its own (a fresh HTTPS GET /health every
+PROBE_INTERVAL, short timeouts, no retry): the gap, how long the address did not answer,
+is measured there, so the client's retry pause does not stretch it. Only the lab's
+addresses are contacted.
 """
 
 from __future__ import annotations
@@ -20,8 +24,13 @@ from pathlib import Path
 import requests
 
 PATH = "/proxy/auth/check"  # needs the session; cheap on the nodes
-RETRY_DELAY = 1.0  # seconds between a connection error and the one retry
+# Seconds between a connection error and the one retry: longer than the longest gap, a
+# power cut of the holder (3 missed adverts + skew, ~3.5 s; its first failure may come
+# almost at once), so one retry covers every failover.
+RETRY_DELAY = 4.0
 TIMEOUT = (2.0, 5.0)  # connect, read
+PROBE_INTERVAL = 0.05
+PROBE_TIMEOUT = (0.5, 1.0)
 
 
 @dataclass
@@ -38,6 +47,7 @@ class Sample:
 class Report:
     samples: list[Sample]
     sticky: str  # the node the login reached
+    probes: list[tuple[float, bool]] = field(default_factory=list)  # (answered at, ok)
 
     @property
     def raw_failures(self) -> int:
@@ -52,9 +62,9 @@ class Report:
         return {s.node for s in self.samples if s.ok}
 
     def gap(self, after: float = 0.0) -> float:
-        """The longest time without an answer (between two consecutive good answers, by
-        the time they arrived) from ``after`` on: how long the address was silent."""
-        times = [s.done for s in self.samples if s.ok and s.done >= after]
+        """The longest time without a good probe answer (between two consecutive ones,
+        by the time they arrived) from ``after`` on: how long the address was silent."""
+        times = [t for t, ok in self.probes if ok and t >= after]
         return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
 
     def line(self, after: float = 0.0) -> str:
@@ -76,8 +86,9 @@ class Traffic:
     max_requests: int = 1800
     samples: list[Sample] = field(default_factory=list)
     sticky: str = ""
+    probes: list[tuple[float, bool]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -96,7 +107,7 @@ class Traffic:
         """(answered as expected, node, error, connection error)"""
         try:
             reply = self.session.get(f"https://{self.address}{PATH}", timeout=TIMEOUT)
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.Timeout) as exc:
             return False, "", type(exc).__name__, True
         except requests.RequestException as exc:
             return False, "", type(exc).__name__, False
@@ -127,20 +138,36 @@ class Traffic:
             # Keep the rate: sleep until the next slot (none when behind).
             time.sleep(max(0.0, started + (i + 1) * interval - time.monotonic()))
 
+    def _probe(self) -> None:
+        started = time.monotonic()
+        url = f"https://{self.address}/health"
+        for _ in range(int(self.max_seconds / PROBE_INTERVAL)):
+            if self._stop.is_set() or time.monotonic() - started > self.max_seconds:
+                break
+            try:  # a fresh connection each time: no keep-alive to a balancer that is gone
+                ok = requests.get(url, verify=str(self.ca_file), timeout=PROBE_TIMEOUT,
+                                  headers={"Connection": "close"}).status_code == 200
+            except requests.RequestException:
+                ok = False
+            self.probes.append((time.monotonic(), ok))
+            time.sleep(PROBE_INTERVAL)
+
     def __enter__(self) -> Traffic:
         if not self.sticky:
             self.login()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, daemon=True),
+                         threading.Thread(target=self._probe, daemon=True)]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.max_seconds + 30)
+        for thread in self._threads:
+            thread.join(timeout=self.max_seconds + 30)
 
     def report(self) -> Report:
-        return Report(list(self.samples), self.sticky)
+        return Report(list(self.samples), self.sticky, list(self.probes))
 
     def wait_answering(self, after: float, timeout: float) -> float | None:
         """Seconds from ``after`` to the first good answer sent after it, or None."""
