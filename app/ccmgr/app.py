@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from ccmgr import gctune, logsetup
+from ccmgr.access import BearerAuth, RoleGate
 from ccmgr.bootstrap import bootstrap
 from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError
@@ -59,8 +60,8 @@ def create_app(services: Services, *, external_login: Any = None,
         def external_login(username: str, password: str) -> dict | None:
             return collectors.ldap_login(services.store.current(), username, password)
 
-    app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services),
-                                 WriteForwarder(services), UIHeaders()])
+    app = falcon.App(middleware=[NodeHeaders(services), BearerAuth(), SessionGate(services),
+                                 RoleGate(), WriteForwarder(services), UIHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
     app.add_error_handler(falcon.HTTPError, _render_http_error)

@@ -24,12 +24,13 @@ def api(make_api):
 def test_auth_examples(api):
     login = api.login("admin", api.admin_password)
     assert set(login.json) >= ENVELOPE and login.json["request_status"] == "Ok"
-    assert login.json["user"] == {"username": "admin"}
+    assert login.json["user"] == {"username": "admin", "role": "admin"}
     check = api.post("/proxy/auth/check", {})
     assert set(check.json) >= ENVELOPE and check.json["user"]["username"] == "admin"
     update = api.post("/proxy/auth/update", {"user": {"username": "admin",
                                                       "email": "admin@example.com"}})
-    assert update.json["user"] == {"username": "admin", "email": "admin@example.com"}
+    assert update.json["user"] == {"username": "admin", "email": "admin@example.com",
+                                  "role": "admin"}
     setpw = api.post("/proxy/auth/setpassword", {"old_password": api.admin_password,
                                                  "new_password": "password"})
     assert setpw.status_code == 200 and setpw.json["user"]["username"] == "admin"

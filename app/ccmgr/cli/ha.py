@@ -25,7 +25,7 @@ from ccmgr.runtime import Services
 
 # Verbs that change the shared config: on a secondary they run on the primary.
 WRITE_COMMANDS = ("adduser", "setpassword", "dropuser", "addcontroller", "updatecontroller",
-                  "dropcontroller", "seed", "config-rollback")
+                  "dropcontroller", "seed", "config-rollback", "setrole", "token")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -44,7 +44,7 @@ def _user_reply(req: falcon.Request, session: Session) -> dict | None:
     if session.kind == "local":
         user = req.context.config.user(session.username)
         return public_user(user) if user else None
-    return {"username": session.username, **session.extra.get("user", {})}
+    return {"username": session.username, "role": "admin", **session.extra.get("user", {})}
 
 
 class Login:
