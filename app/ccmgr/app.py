@@ -19,7 +19,16 @@ from ccmgr.errors import CcmgrError
 from ccmgr.ha.forward import WriteForwarder
 from ccmgr.ha.replicator import attach
 from ccmgr.middleware import NodeHeaders, SessionGate
-from ccmgr.resources import admin, aggregates, auth, controllers, health, openapi, static
+from ccmgr.resources import (
+    admin,
+    aggregates,
+    auth,
+    controllers,
+    health,
+    openapi,
+    passthrough,
+    static,
+)
 from ccmgr.runtime import Services, basedir_from
 from ccmgr.uiheaders import UIHeaders
 
@@ -82,6 +91,9 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/proxy/controllers/remove", controllers.Remove(services))
     for path, endpoint in aggregates.ENDPOINTS.items():
         app.add_route(path, aggregates.Aggregate(collectors, endpoint))
+    # Routes win over the UI's sink at "/": the pass-through works with a UI installed.
+    app.add_route("/v2/{rpc:path}", passthrough.V2(collectors))
+    app.add_route("/v2multi/{rpc:path}", passthrough.V2Multi(collectors))
     app.add_route("/openapi.json", openapi.OpenAPI())
     app.add_sink(static.Static(), "/")
     return app

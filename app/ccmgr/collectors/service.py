@@ -40,6 +40,17 @@ MAX_SNAPSHOTS = 64
 
 
 @dataclass(frozen=True)
+class RelayReply:
+    """A controller's reply to a passed-through RPC, or why there is none."""
+
+    xid: str
+    status: int = 0
+    content_type: str = ""
+    body: bytes = b""
+    error: CmonError | None = None
+
+
+@dataclass(frozen=True)
 class _Snapshot:
     """One gather result, reusable while nothing it was built from has changed."""
 
@@ -296,6 +307,56 @@ class Collectors:
         except CmonError as exc:
             return client, exc
         return client, None
+
+    # -- pass-through (/v2/*any, /v2multi/*any; spec §2.9) ----------------------------------
+    def find_controller(self, who: Who, config: Config, routing_id: str) -> dict | None:
+        """The controller whose xid or cmon controller id is ``routing_id``; controller ids
+        not learnt yet are learnt from a (cached) ping of every controller."""
+        timeout = float(config.timeout)
+        self.clients.sync(config)
+        for instance in config.instances:
+            if instance["xid"] == routing_id:
+                return instance
+        for attempt in range(2):
+            for instance in config.instances:
+                client = self.clients.client(self.clients.identity_for(who, instance),
+                                             instance, timeout)
+                if client.controller_id and client.controller_id == routing_id:
+                    return instance
+            if attempt == 0:
+                self.gather(who, config, ["ping"])
+        return None
+
+    def relay(self, who: Who, config: Config, instance: dict, module: str,
+              body: dict) -> RelayReply:
+        """One RPC to one controller with the session's identity, within ``timeout``."""
+        timeout = float(config.timeout)
+        client = self.clients.client(self.clients.identity_for(who, instance), instance,
+                                     timeout)
+        try:
+            status, kind, data = client.relay(module, body, time.monotonic() + timeout)
+        except CmonError as exc:
+            return RelayReply(instance["xid"], error=exc)
+        return RelayReply(instance["xid"], status, kind, data)
+
+    def relay_many(self, who: Who, config: Config, instances: list[dict], module: str,
+                   body: dict) -> list[RelayReply]:
+        """The same RPC to every one of ``instances`` at once, through the bounded fetch
+        pool the aggregates use; a controller without a reply in time is a timeout."""
+        pool, _ = self._pools(config)
+        if who.ldap:
+            self.clients.touch(who.username)
+        futures = [pool.submit(self.relay, who, config, i, module, body) for i in instances]
+        wait(futures, timeout=float(config.timeout) + 1)
+        out = []
+        for instance, future in zip(instances, futures, strict=True):
+            if future.done() and future.exception() is None:
+                out.append(future.result())
+            else:
+                future.cancel()
+                out.append(RelayReply(instance["xid"], error=CmonError(
+                    f"no reply within {config.timeout}s (timeout)")))
+        return out
 
     def note_seen(self, xid: str, when: datetime) -> datetime | None:
         self.clients.last_seen[xid] = when
