@@ -63,11 +63,14 @@ def _render_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception
 def create_app(services: Services, *, external_login: Any = None,
                collectors: Collectors | None = None) -> falcon.App:
     """Wire the app. ``collectors`` (controller data) is built here unless a test injects
-    one; LDAP forwarding (``external_login``) defaults to the collectors' LDAP login."""
+    one; external logins (``external_login``) default to the collectors' LDAP, then
+    cmon-auth, login."""
     collectors = collectors or Collectors()
     if external_login is None:
         def external_login(username: str, password: str) -> dict | None:
-            return collectors.ldap_login(services.store.current(), username, password)
+            config = services.store.current()  # LDAP first, then cmon-auth (spec §2.5.3)
+            return (collectors.ldap_login(config, username, password)
+                    or collectors.cmon_login(config, username, password))
 
     app = falcon.App(middleware=[NodeHeaders(services), BearerAuth(), SessionGate(services),
                                  RoleGate(), WriteForwarder(services), UIHeaders()])

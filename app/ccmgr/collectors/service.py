@@ -295,6 +295,32 @@ class Collectors:
                 synthetic[ours] = user[theirs]
         return {"user": synthetic}
 
+    # -- cmon-auth forwarding (spec §2.5.3) -------------------------------------------------
+    def cmon_login(self, config: Config, username: str, password: str) -> dict | None:
+        """Test the credentials on the first ``use_cmon_auth`` controller; on success every
+        such controller is used with them by this user (their own controller sessions)."""
+        cmon_instances = [i for i in config.instances if i.get("use_cmon_auth")]
+        if not cmon_instances or not username or not password:
+            return None
+        first = cmon_instances[0]
+        timeout = float(config.timeout)
+        client = self.clients.throwaway(first, Credentials(username, password), timeout)
+        try:
+            client.authenticate(time.monotonic() + timeout)
+        except CmonError as exc:
+            log.info("cmon-auth login of '%s' on %s failed: %s", username, client.url,
+                     exc.message)
+            return None
+        self.clients.remember_ldap(username, password, [first], [client], kind="cmon")
+        user = client.user or {}
+        synthetic = {"username": user.get("user_name") or username, "cmon": True,
+                     "xid": first["xid"]}
+        for ours, theirs in (("firstname", "first_name"), ("lastname", "last_name"),
+                             ("email", "email_address")):
+            if user.get(theirs):
+                synthetic[ours] = user[theirs]
+        return {"user": synthetic}
+
     # -- one-off test of a controller (controllers/test, add, update) -----------------------
     def test(self, who: Who, instance: dict, timeout: float) -> tuple[CmonClient,
                                                                      CmonError | None]:
