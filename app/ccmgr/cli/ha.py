@@ -111,6 +111,8 @@ def _secret_for(args: argparse.Namespace) -> str | None:
     command = args.command
     if command in ("adduser", "setpassword"):
         return read_secret(args, args.password)
+    if command not in ("addcontroller", "updatecontroller"):
+        return None  # setrole, token, seed, ...: no secret to read here
     wants_password = args.password is not None or args.password_stdin or command == "addcontroller"
     if command in ("addcontroller", "updatecontroller") and not args.use_ldap and \
             args.username and wants_password:
