@@ -44,6 +44,13 @@ def role_of_request(req: falcon.Request) -> str:
     return ADMIN_ROLE
 
 
+class GateAuthRequired(AuthRequired):
+    """The session gate's 401: cmon-proxy's gate leaves both times empty (spec §2.1.3)."""
+
+    def body(self) -> dict:
+        return {**super().body(), "request_processed": ""}
+
+
 class BearerAuth:
     def process_resource(self, req: falcon.Request, resp: falcon.Response,
                          resource: object, params: dict) -> None:

@@ -27,10 +27,12 @@ from ccmgr.resources import (
     health,
     openapi,
     passthrough,
+    settings,
     static,
 )
 from ccmgr.runtime import Services, basedir_from
 from ccmgr.uiheaders import UIHeaders
+from ccmgr.webwire import Compress, Cors
 
 log = logging.getLogger("ccmgr.app")
 
@@ -72,8 +74,9 @@ def create_app(services: Services, *, external_login: Any = None,
             return (collectors.ldap_login(config, username, password)
                     or collectors.cmon_login(config, username, password))
 
-    app = falcon.App(middleware=[NodeHeaders(services), BearerAuth(), SessionGate(services),
-                                 RoleGate(), WriteForwarder(services), UIHeaders()])
+    app = falcon.App(middleware=[Compress(), NodeHeaders(services), Cors(), BearerAuth(),
+                                 SessionGate(services), RoleGate(), WriteForwarder(services),
+                                 UIHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
     app.add_error_handler(falcon.HTTPError, _render_http_error)
@@ -87,6 +90,7 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/proxy/auth/setpassword", auth.SetPassword(services))
     app.add_route("/proxy/admin/reload", admin.Reload(services))
     app.add_route("/proxy/ha/status", health.HAStatus(services))
+    app.add_route("/proxy/config", settings.ProxyConfig())
     app.add_route("/proxy/controllers/status", controllers.Status(collectors))
     app.add_route("/proxy/controllers/test", controllers.Test(services, collectors))
     app.add_route("/proxy/controllers/add", controllers.Add(services, collectors))

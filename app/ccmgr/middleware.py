@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import falcon
 
+from ccmgr.access import GateAuthRequired
 from ccmgr.clientaddr import ClientAddress
-from ccmgr.errors import AuthRequired, ConfigError, ServiceUnavailable
+from ccmgr.errors import ConfigError, ServiceUnavailable
 from ccmgr.runtime import Services
 from ccmgr.sessions import COOKIE_NAME, Session, cookie_header
 
@@ -63,7 +64,7 @@ class SessionGate:
                 session = None  # the user was dropped (and perhaps added again)
             req.context.session = session
         if req.context.session is None and getattr(resource, "auth_required", False):
-            raise AuthRequired("authentication is required")
+            raise GateAuthRequired("authentication is required")
 
     def process_response(self, req: falcon.Request, resp: falcon.Response,
                          resource: object, req_succeeded: bool) -> None:
