@@ -118,7 +118,7 @@ class Logout:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session = req.context.session
-        if session is not None:
+        if session is not None and session.kind != "token":  # a token ends by revocation
             self.services.sessions.revoke(session, req.context.config.session_ttl_seconds)
             audit("Logout '%s' (source %s)", session.username, req.context.client)
             resp.append_header("Set-Cookie", clearing_cookie_header(
