@@ -171,8 +171,17 @@ def test_an_ldap_users_pass_through_uses_their_own_controller_session(make_api, 
     assert static.callers().get(("/v2/clusters", user), 0) == 0  # static: service identity
 
 
-def test_the_pass_through_wins_over_the_ui(api):
-    ui = api.client.simulate_get("/some/page")
-    assert ui.status_code in (200, 404)  # the UI (or its absence), never the pass-through
-    reply = api.post("/v2multi/clusters", {"operation": "ping"})
-    assert reply.status_code == 200 and set(reply.json) == {api.xid(i) for i in range(3)}
+def test_the_pass_through_works_while_a_ui_is_installed(api, tmp_path):
+    ui = tmp_path / "ui"
+    ui.mkdir()
+    (ui / "index.html").write_text("<!doctype html><title>ui</title>")
+
+    def install(doc):
+        doc["frontend_path"] = str(ui)
+    api.services.store.update(install)
+    page = api.client.simulate_get("/clusters/overview")  # an SPA route: the UI's index
+    assert page.status_code == 200 and "<title>ui</title>" in page.text
+    for path in ("/v2multi/clusters", "/v2/clusters"):
+        reply = api.post(path, {"operation": "ping", "xid": api.xid(0)})
+        assert reply.status_code == 200, (path, reply.text)
+        assert reply.headers["Content-Type"].startswith("application/json")
