@@ -117,9 +117,13 @@ def test_v2multi_selects_by_xids_and_names_unknown_ones(api):
     assert reply.json["nosuchxid"] == {"request_created": "", "request_processed": "",
                                        "request_status": "ObjectNotFound",
                                        "error_string": "No cmon found by xid."}
-    query = api.client.simulate_get("/v2multi/clusters", query_string=f"xids={api.xid(0)}",
+    query = api.client.simulate_get("/v2multi/clusters",
+                                    query_string=f"operation=ping&xids={api.xid(0)},{api.xid(1)}",
                                     cookies={"sid": api.sid})
-    assert set(query.json) == {api.xid(0)}
+    assert set(query.json) == {api.xid(0), api.xid(1)}
+    assert query.json[api.xid(0)]["request_status"] == "Ok"  # the query became the body
+    bad = api.post("/v2multi/clusters", {"operation": "ping", "xids": [1, 2]})
+    assert bad.status_code == 400 and bad.json["request_status"] == "InvalidRequest"
 
 
 def test_v2multi_non_json_reply_is_base64(api):

@@ -128,11 +128,11 @@ class V2Multi:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, rpc: str) -> None:
         module = _module(rpc)
-        body = _read_body(req) if req.method == "POST" else {}
+        body = _read_body(req)
         wanted = body.get("xids")
-        if req.method == "GET" or not wanted:
-            query = req.get_param("xids") or ""
-            wanted = [x for x in query.split(",") if x] if query else wanted
+        if isinstance(wanted, str):  # ?xids=a,b (a GET, or a POST without a body)
+            body.pop("xids")
+            wanted = [x for x in wanted.split(",") if x]
         if wanted is not None and not (isinstance(wanted, list)
                                        and all(isinstance(x, str) for x in wanted)):
             raise _error("InvalidRequest", "couldn't read request body: xids must be a list "
