@@ -75,5 +75,13 @@ def test_roles_and_tokens_replicate_and_apply_on_both_nodes(pair):
         reply = _bearer(node, "/proxy/clusters/status", viewer_token)
         assert reply.status_code == 401, node.name
         assert reply.json()["error_string"] == "invalid, revoked or expired API token"
+    # A token made from the secondary is made on the primary and printed here once.
+    late = b.ccmgradm("token", "create", "late", "--role", "viewer")
+    assert late.returncode == 0, late.stderr
+    late_token = late.stdout.strip().splitlines()[-1]
+    wait_for(lambda: same_shared(a, b))
+    for node in (a, b):
+        assert _bearer(node, "/proxy/clusters/status", late_token).status_code == 200
     log = (a.basedir / "ccmgr.log").read_text() + (b.basedir / "ccmgr.log").read_text()
-    assert viewer_token not in log and admin_token not in log
+    for token in (viewer_token, admin_token, late_token):
+        assert token not in log
