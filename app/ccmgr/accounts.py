@@ -6,8 +6,8 @@ every side effect the change implies, so no caller has to remember one:
 a new password ends the user's sessions everywhere, and a new password of ``admin``
 removes the first-start password file (it is wrong from then on). Refusals are
 ``users.UserError`` (a ``CcmgrError``: 400 with the envelope on the API, one error line
-in ccmgradm). A user role would be one more operation here (``set_role``) over a field
-declared in ``config.schema.USER_FIELDS``.
+in ccmgradm). A role change needs no side effect: every request reads the user's role
+from the current config, so it applies at once on every node the config reaches.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from ccmgr import users
+from ccmgr import apitokens, users
 from ccmgr.passwords import hash_password, verify_password
 from ccmgr.runtime import Services
 
@@ -23,8 +23,16 @@ ADMIN = "admin"
 SEED_PROFILE_FIELDS = ("email", "firstname", "lastname")
 
 
-def add(services: Services, username: str, password: str, email: str = "") -> dict:
-    return services.store.update(lambda doc: users.add_user(doc, username, password, email))
+def add(services: Services, username: str, password: str, email: str = "",
+        role: str = users.ADMIN_ROLE) -> dict:
+    return services.store.update(
+        lambda doc: users.add_user(doc, username, password, email, role))
+
+
+def set_role(services: Services, username: str, role: str) -> dict:
+    """admin | viewer; demoting the last admin is refused (nobody could change anything)."""
+    return services.store.update(
+        lambda doc: users.public_user(users.set_role(doc, username, role)))
 
 
 def set_password(services: Services, username: str, password: str, *,
@@ -88,3 +96,23 @@ def ensure(doc: dict, wanted: dict) -> tuple[str, bool]:
             touched = True
     users.check_profile(current)
     return ("updated" if touched else ""), new_password
+
+
+# -- API tokens (ccmgr.apitokens): shared config, so replicated like the users ------------
+def create_token(services: Services, name: str, role: str, days: int | None) -> tuple[str, dict]:
+    """Returns (the secret, to be shown once and never stored; the token as listed)."""
+    held: list[str] = []
+
+    def mutate(doc: dict) -> dict:
+        held[:] = []  # the store may run this more than once
+        secret, record = apitokens.create(doc, name, role, days)
+        held.append(secret)
+        return apitokens.public(record)
+
+    record = services.store.update(mutate)
+    return held[0], record
+
+
+def revoke_token(services: Services, name: str) -> dict:
+    """Effective on every node as soon as the config reaches it (no sessions to end)."""
+    return services.store.update(lambda doc: apitokens.public(apitokens.revoke(doc, name)))

@@ -12,15 +12,27 @@ from typing import Any
 import falcon
 
 from ccmgr import gctune, logsetup
+from ccmgr.access import BearerAuth, RoleGate
 from ccmgr.bootstrap import bootstrap
 from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError
 from ccmgr.ha.forward import WriteForwarder
 from ccmgr.ha.replicator import attach
 from ccmgr.middleware import NodeHeaders, SessionGate
-from ccmgr.resources import admin, aggregates, auth, controllers, health, openapi, static
+from ccmgr.resources import (
+    admin,
+    aggregates,
+    auth,
+    controllers,
+    health,
+    openapi,
+    passthrough,
+    settings,
+    static,
+)
 from ccmgr.runtime import Services, basedir_from
 from ccmgr.uiheaders import UIHeaders
+from ccmgr.webwire import Compress, Cors
 
 log = logging.getLogger("ccmgr.app")
 
@@ -53,14 +65,18 @@ def _render_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception
 def create_app(services: Services, *, external_login: Any = None,
                collectors: Collectors | None = None) -> falcon.App:
     """Wire the app. ``collectors`` (controller data) is built here unless a test injects
-    one; LDAP forwarding (``external_login``) defaults to the collectors' LDAP login."""
+    one; external logins (``external_login``) default to the collectors' LDAP, then
+    cmon-auth, login."""
     collectors = collectors or Collectors()
     if external_login is None:
         def external_login(username: str, password: str) -> dict | None:
-            return collectors.ldap_login(services.store.current(), username, password)
+            config = services.store.current()  # LDAP first, then cmon-auth (spec §2.5.3)
+            return (collectors.ldap_login(config, username, password)
+                    or collectors.cmon_login(config, username, password))
 
-    app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services),
-                                 WriteForwarder(services), UIHeaders()])
+    app = falcon.App(middleware=[Compress(), NodeHeaders(services), Cors(), BearerAuth(),
+                                 SessionGate(services), RoleGate(), WriteForwarder(services),
+                                 UIHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
     app.add_error_handler(falcon.HTTPError, _render_http_error)
@@ -74,6 +90,7 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/proxy/auth/setpassword", auth.SetPassword(services))
     app.add_route("/proxy/admin/reload", admin.Reload(services))
     app.add_route("/proxy/ha/status", health.HAStatus(services))
+    app.add_route("/proxy/config", settings.ProxyConfig())
     app.add_route("/proxy/controllers/status", controllers.Status(collectors))
     app.add_route("/proxy/controllers/test", controllers.Test(services, collectors))
     app.add_route("/proxy/controllers/add", controllers.Add(services, collectors))
@@ -81,6 +98,9 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/proxy/controllers/remove", controllers.Remove(services))
     for path, endpoint in aggregates.ENDPOINTS.items():
         app.add_route(path, aggregates.Aggregate(collectors, endpoint))
+    # Routes win over the UI's sink at "/": the pass-through works with a UI installed.
+    app.add_route("/v2/{rpc:path}", passthrough.V2(collectors))
+    app.add_route("/v2multi/{rpc:path}", passthrough.V2Multi(collectors))
     app.add_route("/openapi.json", openapi.OpenAPI())
     app.add_sink(static.Static(), "/")
     return app

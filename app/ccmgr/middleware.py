@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import falcon
 
+from ccmgr.access import GateAuthRequired
 from ccmgr.clientaddr import ClientAddress
-from ccmgr.errors import AuthRequired, ConfigError, ServiceUnavailable
+from ccmgr.errors import ConfigError, ServiceUnavailable
 from ccmgr.runtime import Services
 from ccmgr.sessions import COOKIE_NAME, Session, cookie_header
 
@@ -33,7 +34,7 @@ class NodeHeaders:
         config = getattr(req.context, "config", None)
         if config is not None:
             resp.set_header("X-Ccmgr-Node", config.node_name)
-        resp.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        resp.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains; preload")
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.set_header("X-Frame-Options", "SAMEORIGIN")
         if req.path.startswith("/proxy/"):
@@ -52,9 +53,10 @@ class SessionGate:
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response,
                          resource: object, params: dict) -> None:
-        req.context.session = None
+        # An API token (ccmgr.access.BearerAuth, which runs first) stands for a session.
+        req.context.session = getattr(req.context, "bearer", None)
         token = next(iter(req.get_cookie_values(COOKIE_NAME) or []), "")
-        if token:
+        if token and req.context.session is None:
             config = req.context.config
             session = self.services.sessions.decode(token, config.session_ttl_seconds)
             if session is not None and session.kind == "local" and not session.fits(
@@ -62,12 +64,13 @@ class SessionGate:
                 session = None  # the user was dropped (and perhaps added again)
             req.context.session = session
         if req.context.session is None and getattr(resource, "auth_required", False):
-            raise AuthRequired("authentication is required")
+            raise GateAuthRequired("authentication is required")
 
     def process_response(self, req: falcon.Request, resp: falcon.Response,
                          resource: object, req_succeeded: bool) -> None:
         session = getattr(req.context, "session", None)
-        if session is None or getattr(req.context, "cookie_set", False):
+        if session is None or session.kind == "token" or getattr(req.context, "cookie_set",
+                                                                 False):
             return
         ttl_s = req.context.config.session_ttl_seconds
         if self.services.sessions.needs_refresh(session, ttl_s):

@@ -59,7 +59,9 @@ def _schemas() -> dict:
     proxy = {"xid": STR, "controller_id": STR, "controller_url": STR}
     user = _obj({k: t for k, t in (("username", STR), ("email", STR), ("firstname", STR),
                                    ("lastname", STR), ("ldap", BOOL), ("cmon", BOOL),
-                                   ("xid", STR), ("admin", BOOL))}, ("username",))
+                                   ("xid", STR), ("admin", BOOL),
+                                   ("role", {"type": "string", "enum": ["admin", "viewer"]}),
+                                   ("token", STR))}, ("username",))
     filt = _obj({"key": STR, "value": STR, "values": {"type": "array", "items": STR},
                  "matchall": {"type": "array", "items": STR}})
     paging = {"page": {"type": "integer", "minimum": 0, "maximum": 1 << 31,
@@ -258,14 +260,73 @@ def document() -> dict:
     schemas["ProfileRequest"] = _obj({"user": _ref("User")}, ("user",))
     schemas["PasswordRequest"] = _obj({"old_password": STR, "new_password": STR})
     schemas["RemoveRequest"] = _obj({"xid": STR, "url": STR, "controllerXid": STR})
+    _issue13_additions(paths, schemas)
     return {
         "openapi": "3.0.3",
         "info": {"title": "ccmgr (ClusterControl Manager)", "version": __version__,
                  "description": "One HTTPS API over many ClusterControl controllers, "
                                 "compatible with cmon-proxy's /proxy API."},
         "servers": [{"url": "/"}],
-        "security": [{"sid": []}],
+        "security": [{"sid": []}, {"bearer": []}],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {
-            "sid": {"type": "apiKey", "in": "cookie", "name": "sid"}}},
+            "sid": {"type": "apiKey", "in": "cookie", "name": "sid"},
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "An API token (ccmgradm token create)"}}},
     }
+
+
+# -- issue 13: pass-through, /proxy/config, viewer refusals (kept in one block) ------------
+VIEWER_DENIED = "Read-only account (role viewer)"
+PASSTHROUGH_NOTE = ("Forwarded as a POST of /v2/<rpc> with the session's identity; the "
+                    "body, or when it is shorter than 2 bytes the query string, is sent "
+                    "unchanged.")
+
+
+def _issue13_additions(paths: dict, schemas: dict) -> None:
+    for path in ("/proxy/controllers/test", "/proxy/controllers/add",
+                 "/proxy/controllers/update", "/proxy/controllers/remove"):
+        responses = paths[path]["post"]["responses"]
+        old = responses.get("403", {}).get("description")
+        responses["403"] = _json(ERR, f"{old}; or {VIEWER_DENIED}" if old else VIEWER_DENIED)
+    for method in ("get", "post"):
+        paths["/proxy/admin/reload"][method]["responses"]["403"] = _json(ENV, VIEWER_DENIED)
+    paths["/proxy/config"] = {m: _op("Collection windows (fetch_jobs_hours, "
+                                     "fetch_backups_days)", _json(
+        _obj({"config": _obj({"fetch_backups_days": INT, "fetch_jobs_hours": INT})},
+             ("config",)), "The settings"), tag="proxy") for m in ("get", "post")}
+    rpc = {"name": "rpc", "in": "path", "required": True, "schema": STR,
+           "description": "The cmon RPC path below /v2/, e.g. clusters or jobs"}
+    any_object = {"type": "object", "additionalProperties": True}
+    errors = {"403": _json(ENV, VIEWER_DENIED),
+              "404": _json(ENV, "Unknown controller, or no reply from it (UnknownError)"),
+              "502": {"description": "The controller's reply was not JSON (relayed as is)"}}
+    one = {}
+    many = {}
+    for method in ("get", "post"):
+        one[method] = _op("One RPC to one controller, chosen by xid or controller_id",
+                          _json(any_object, "The controller's reply plus xid"),
+                          tag="pass-through", errors=errors)
+        many[method] = _op("One RPC to many controllers (xids, empty = all)",
+                           _json({"type": "object", "additionalProperties": any_object},
+                                 "xid -> reply"), tag="pass-through",
+                           errors={"403": errors["403"]})
+        for op in (one[method], many[method]):
+            op["parameters"] = [rpc]
+            op["description"] = PASSTHROUGH_NOTE
+            op["responses"]["400"] = _json({"oneOf": [ENV, ERR]}, "Malformed request")
+        if method == "post":
+            one[method]["requestBody"] = {"required": False, "content": {
+                "application/json": {"schema": _ref("RpcRequest")}}}
+            many[method]["requestBody"] = {"required": False, "content": {
+                "application/json": {"schema": _ref("RpcMultiRequest")}}}
+        else:
+            many[method]["parameters"] = [rpc, {"name": "xids", "in": "query",
+                                                "required": False, "schema": STR,
+                                                "description": "comma-separated xids"}]
+    paths["/v2/{rpc}"] = one
+    paths["/v2multi/{rpc}"] = many
+    schemas["RpcRequest"] = _obj({"xid": STR, "controller_id": STR, "operation": STR},
+                                 extra=True)
+    schemas["RpcMultiRequest"] = _obj({"xids": {"type": "array", "items": STR},
+                                       "operation": STR}, extra=True)

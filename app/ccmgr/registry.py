@@ -22,13 +22,18 @@ from ccmgr.runtime import Services
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks: a session's user (``kind`` "local" or "ldap") or ccmgradm ("cli")."""
+    """Who asks: a session's user (``kind`` "local", "ldap" or "token") or ccmgradm
+    ("cli"), with its role (``ccmgr.users.ROLES``)."""
 
     username: str = ""
     kind: str = "cli"
+    role: str = "admin"
 
 
 def check_may_change(actor: Actor, verb: str) -> None:
+    if actor.role != "admin":
+        raise CcmgrError(f"read-only accounts cant {verb} controllers", status="AccessDenied",
+                         http_status=403)
     if actor.kind == "ldap":
         raise CcmgrError(f"LDAP users cant {verb} controllers", status="UnknownError",
                          http_status=403)

@@ -17,7 +17,11 @@ USER_PROFILE_TYPES = {name: str for name in PROFILE_FIELDS}
 # files have none; their users' sessions carry none either).
 ACCOUNT_FIELD = "account_id"
 # Fields clients may echo back unchanged from /auth/check; accepted, never stored.
-ECHO_FIELDS = ("ldap", "cmon", "xid", "admin", "suspended", "groups")
+ECHO_FIELDS = ("ldap", "cmon", "xid", "admin", "suspended", "groups", "role")
+# Roles (issue 13): "admin" may change everything, "viewer" reads aggregates and status.
+# A user without a role (every cmon-proxy file) is an admin.
+ADMIN_ROLE, VIEWER_ROLE = "admin", "viewer"
+ROLES = (ADMIN_ROLE, VIEWER_ROLE)
 _USERNAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 MAX_FIELD = 256
 
@@ -30,9 +34,26 @@ class UserError(CcmgrError):
 
 
 def public_user(user: dict) -> dict:
-    """The user as API replies show it: never the hash, no empty fields."""
-    return {k: v for k, v in user.items()
-            if k not in ("passwordhash", ACCOUNT_FIELD) and v not in ("", None, False)}
+    """The user as API replies show it: never the hash, no empty fields, the role always
+    (so a UI can hide what a viewer cannot do)."""
+    shown = {k: v for k, v in user.items()
+             if k not in ("passwordhash", ACCOUNT_FIELD) and v not in ("", None, False)}
+    shown["role"] = role_of(user)
+    return shown
+
+
+def role_of(user: dict | None) -> str:
+    return (user or {}).get("role") or ADMIN_ROLE
+
+
+def check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"invalid role '{role}' (admin or viewer)")
+
+
+def _is_last_admin(doc: dict, user: dict) -> bool:
+    admins = [u for u in doc["users"] if role_of(u) == ADMIN_ROLE]
+    return role_of(user) == ADMIN_ROLE and admins == [user]
 
 
 def check_username(username: str) -> None:
@@ -54,7 +75,9 @@ def find(doc: dict, username: str) -> dict | None:
     return next((u for u in doc["users"] if u.get("username") == username), None)
 
 
-def add_user(doc: dict, username: str, password: str, email: str = "") -> dict:
+def add_user(doc: dict, username: str, password: str, email: str = "",
+             role: str = ADMIN_ROLE) -> dict:
+    check_role(role)
     if find(doc, username) is not None:
         raise UserError("User already exists.")
     if not password:
@@ -65,6 +88,7 @@ def add_user(doc: dict, username: str, password: str, email: str = "") -> dict:
     check_profile(user)
     user["passwordhash"] = hash_password(password)
     user[ACCOUNT_FIELD] = secrets.token_hex(8)
+    user["role"] = role
     doc["users"].append(user)
     return user
 
@@ -88,7 +112,22 @@ def drop_user(doc: dict, username: str) -> None:
     user = find(doc, username)
     if user is None:
         raise UserError("Removing user has failed: user not found")
+    if _is_last_admin(doc, user):
+        raise UserError(f"Removing user has failed: '{username}' is the last admin "
+                        "(add or promote another admin first)")
     doc["users"].remove(user)
+
+
+def set_role(doc: dict, username: str, role: str) -> dict:
+    user = find(doc, username)
+    if user is None:
+        raise UserError("User not found.")
+    check_role(role)
+    if role != ADMIN_ROLE and _is_last_admin(doc, user):
+        raise UserError(f"'{username}' is the last admin and cannot become a {role} "
+                        "(add or promote another admin first)")
+    user["role"] = role
+    return user
 
 
 def update_profile(doc: dict, username: str, fields: dict) -> dict:
@@ -100,8 +139,9 @@ def update_profile(doc: dict, username: str, fields: dict) -> dict:
     updated.update({k: fields[k] for k in PROFILE_FIELDS[1:] if fields.get(k)})
     check_profile(updated)
     updated["passwordhash"] = user.get("passwordhash", "")
-    if user.get(ACCOUNT_FIELD):
-        updated[ACCOUNT_FIELD] = user[ACCOUNT_FIELD]
+    for kept in (ACCOUNT_FIELD, "role"):
+        if user.get(kept):
+            updated[kept] = user[kept]
     user.clear()
     user.update(updated)
     return user

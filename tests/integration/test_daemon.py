@@ -23,7 +23,7 @@ def test_full_auth_flow_over_https(daemon):
     assert s.cookies.get("sid")
     first_sid = s.cookies.get("sid")
     assert s.post(f"{daemon.url}/proxy/auth/check", data="{}").json()["user"] == {
-        "username": "admin"}
+        "username": "admin", "role": "admin"}
     update = s.post(f"{daemon.url}/proxy/auth/update",
                     data=json.dumps({"user": {"username": "admin", "email": "a@b.c"}}))
     assert update.status_code == 200 and update.json()["user"]["email"] == "a@b.c"

@@ -38,7 +38,7 @@ def test_every_route_is_described(harness):
     for route in falcon.inspect.inspect_routes(app):
         for method in route.methods:
             if not method.internal and method.method not in ("OPTIONS", "HEAD"):
-                served.add((method.method, route.path))
+                served.add((method.method, route.path.replace(":path}", "}")))
     assert served - described == set()
     assert described - served == set()
 

@@ -27,7 +27,7 @@ def test_login_success_sets_secure_httponly_cookie(harness):
     assert reply.status_code == 200
     assert envelope_keys(reply.json)
     assert reply.json["request_status"] == "Ok"
-    assert reply.json["user"] == {"username": "admin"}
+    assert reply.json["user"] == {"username": "admin", "role": "admin"}
     cookie = reply.headers["set-cookie"]
     assert cookie.startswith("sid=") and "HttpOnly" in cookie and "Secure" in cookie
     assert "SameSite=Strict" in cookie and "Path=/" in cookie
@@ -71,7 +71,7 @@ def test_forwarded_for_from_untrusted_peer_cannot_dodge_the_limit(harness):
 def test_check_with_and_without_session(harness):
     sid = harness.login()
     ok = harness.post("/proxy/auth/check", sid=sid)
-    assert ok.status_code == 200 and ok.json["user"] == {"username": "admin"}
+    assert ok.status_code == 200 and ok.json["user"] == {"username": "admin", "role": "admin"}
     get = harness.client.simulate_get("/proxy/auth/check", cookies={"sid": sid})
     assert get.status_code == 200
     anon = harness.post("/proxy/auth/check")
@@ -98,7 +98,7 @@ def test_update_profile_is_persisted(harness):
         "username": "admin", "email": "ops@example.com", "firstname": "Ada"}}, sid=sid)
     assert reply.status_code == 200
     assert reply.json["user"] == {"username": "admin", "email": "ops@example.com",
-                                  "firstname": "Ada"}
+                                  "firstname": "Ada", "role": "admin"}
     on_disk = yaml.safe_load(Path(harness.services.store.path).read_text())["users"][0]
     assert on_disk["email"] == "ops@example.com"
     assert on_disk["passwordhash"].startswith("$pbkdf2-sha256$")
@@ -122,7 +122,7 @@ def test_setpassword_persists_and_revokes_other_sessions(harness):
     second = harness.login()
     reply = harness.post("/proxy/auth/setpassword", {"old_password": harness.admin_password,
                                                      "new_password": "n3w-pass"}, sid=first)
-    assert reply.status_code == 200 and reply.json["user"] == {"username": "admin"}
+    assert reply.status_code == 200 and reply.json["user"] == {"username": "admin", "role": "admin"}
     fresh = reply.cookies["sid"].value
     assert harness.post("/proxy/auth/check", sid=second).status_code == 401
     assert harness.post("/proxy/auth/check", sid=first).status_code == 401
@@ -140,7 +140,7 @@ def test_setpassword_refusals(harness):
     wrong = harness.post("/proxy/auth/setpassword", {"old_password": "x", "new_password": "y"},
                          sid=sid)
     assert wrong.status_code == 401 and wrong.json["error_string"] == "wrong old password"
-    assert wrong.json["user"] == {"username": "admin"}
+    assert wrong.json["user"] == {"username": "admin", "role": "admin"}
     empty = harness.post("/proxy/auth/setpassword", {"old_password": harness.admin_password,
                                                      "new_password": ""}, sid=sid)
     assert empty.status_code == 400 and empty.json["error_string"] == "invalid new password"

@@ -43,7 +43,7 @@ def test_account_id_is_kept_by_profile_and_password_changes_and_never_shown(harn
     assert check(harness, sid) == 200
     harness.services.store.update(lambda doc: users.set_password(doc, "bob", "Bob-pw-2"))
     assert harness.post("/proxy/auth/check", sid=harness.login("bob", "Bob-pw-2")).json[
-        "user"] == {"username": "bob", "email": "b@c.d"}
+        "user"] == {"username": "bob", "email": "b@c.d", "role": "admin"}
 
 
 def test_legacy_users_without_account_id_keep_working(harness):

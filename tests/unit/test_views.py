@@ -56,8 +56,8 @@ def test_times_are_second_precision_or_empty(raw, expected):
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ({}, 0), (None, 0), (123, 123), ("124", 124), (125.6, 125), ("126.7", 126), ("0", 0),
-    ("x", 0),
+    ({}, 0), (None, 0), (123, 123), ("124", 124), (125.6, 125.6), ("126.7", 126.7), ("0", 0),
+    ("x", 0), (97.5, 97.5),  # kept as sent, as cmon-proxy v2.2 does (issue 13 item 7)
 ])
 def test_progress_percent_like_cmon_proxy(raw, expected):
     job = records.job({"job_id": 1, "progress_percent": raw})

@@ -7,13 +7,13 @@ import logging
 import sys
 from collections.abc import Callable
 
-from ccmgr.cli import controllers, ha, init, node, seed, users
+from ccmgr.cli import controllers, ha, init, node, seed, tokens, users
 from ccmgr.cli.common import BANNER, CommandError, open_services
 from ccmgr.cli.status import FAILED, SUCCESS, USAGE
 from ccmgr.errors import CcmgrError, ConfigError
 from ccmgr.runtime import BASEDIR_ENV, basedir_from
 
-GROUPS = (users, controllers, init, node, seed, ha)
+GROUPS = (users, controllers, init, node, seed, ha, tokens)
 log = logging.getLogger("ccmgr.cli")
 
 

@@ -25,7 +25,7 @@ from ccmgr.runtime import Services
 
 # Verbs that change the shared config: on a secondary they run on the primary.
 WRITE_COMMANDS = ("adduser", "setpassword", "dropuser", "addcontroller", "updatecontroller",
-                  "dropcontroller", "seed", "config-rollback")
+                  "dropcontroller", "seed", "config-rollback", "setrole", "token")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -111,6 +111,8 @@ def _secret_for(args: argparse.Namespace) -> str | None:
     command = args.command
     if command in ("adduser", "setpassword"):
         return read_secret(args, args.password)
+    if command not in ("addcontroller", "updatecontroller"):
+        return None  # setrole, token, seed, ...: no secret to read here
     wants_password = args.password is not None or args.password_stdin or command == "addcontroller"
     if command in ("addcontroller", "updatecontroller") and not args.use_ldap and \
             args.username and wants_password:

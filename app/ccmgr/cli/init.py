@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import os
 
 from ccmgr import instances
 from ccmgr.cli.common import CommandError, audit_change, open_services, say
@@ -35,6 +36,35 @@ def _rpc_key(path: str) -> str:
     return key
 
 
+CMON_API_OLD, CMON_API_NEW = "CMON_API_URL: '/api/v2'", "CMON_API_URL: '/'"
+# What a UI without a config.js gets: cmon-proxy's API and the pass-through at the root.
+DEFAULT_CONFIG_JS = "window.FEAS_ENV = {\n  API_URL: '/proxy',\n  CMON_API_URL: '/',\n};\n"
+
+
+def write_frontend_config(frontend_path: str) -> None:
+    """``<frontend_path>/config.js`` as cmon-proxy's init edits it (spec §6.3 step 3): the
+    first ``CMON_API_URL: '/api/v2'`` becomes ``'/'``, the file mode kept; a missing file
+    is created. Failures are reported and not fatal, as there."""
+    path = os.path.join(frontend_path, "config.js")
+    try:
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            if CMON_API_OLD not in text:
+                return
+            mode = os.stat(path).st_mode & 0o7777
+            text = text.replace(CMON_API_OLD, CMON_API_NEW, 1)
+        else:
+            mode, text = 0o644, DEFAULT_CONFIG_JS
+        from ccmgr.fsutil import atomic_write  # the file is replaced whole, never half-written
+
+        atomic_write(path, text.encode("utf-8"), mode)
+    except (OSError, UnicodeDecodeError) as exc:
+        say(f"Error updating {path}: {exc}")
+        return
+    say(f"File {path} updated successfully")
+
+
 def init(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 < args.port < 65536:
         raise CommandError(f"invalid port {args.port}")
@@ -64,6 +94,8 @@ def init(args: argparse.Namespace) -> int:
             doc["frontend_path"] = args.frontend_path
 
     services.store.update(mutate, force=True)
+    if args.frontend_path:
+        write_frontend_config(args.frontend_path)
     audit_change("init")
     say(f"Configuration {services.store.path} updated successfully")
     say("Please restart 'ccmgr' service to apply changes")

@@ -238,6 +238,26 @@ class CmonClient:
             raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}")
         return reply
 
+    def relay(self, module: str, body: dict, deadline: float | None = None
+              ) -> tuple[int, str, bytes]:
+        """One RPC passed through as is (``/v2/*any``): (HTTP status, content type, body).
+
+        The reply is not judged (any ``request_status`` is the caller's business); only a
+        lost session is, with one re-login and one retry as for every call. Transport
+        failures raise as in ``call``."""
+        if not self.sid:
+            self.authenticate(deadline)
+        sid = self.sid
+        response = self._post(module, body, deadline, sid)
+        if response.status_code in (401, 403) or _says_auth_required(response):
+            self.authenticate(deadline, stale_sid=sid)
+            response = self._post(module, body, deadline, self.sid)
+        new_sid = _sid_from(response)
+        if new_sid:
+            self.sid = new_sid
+        return (response.status_code, response.headers.get("Content-Type", ""),
+                response.body)
+
     def ping(self, deadline: float | None = None) -> dict:
         reply = self.call("clusters", {"operation": "ping", "cluster_id": 0}, deadline)
         if reply.get("package_version"):

@@ -69,12 +69,33 @@ def _any(value: Any) -> Any:
     return value
 
 
-_CONVERT: dict[str, Callable[[Any], Any]] = {
-    "s": _str, "i": as_int, "b": _bool, "t": norm_time, "o": _any,
-}
-_ZERO = {"s": "", "i": 0, "b": False, "t": "", "o": None}
+def as_number(value: Any) -> int | float:
+    """A JSON number kept as sent (97.5 stays 97.5); numeric strings parsed; else 0."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else 0
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            try:
+                number = float(value.strip())
+            except ValueError:
+                return 0
+            return number if math.isfinite(number) else 0
+    return 0
 
-# (key, kind, omitempty). Kinds: s string, i int (CmonInt), b bool, t NullTime, o any.
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "s": _str, "i": as_int, "b": _bool, "t": norm_time, "o": _any, "n": as_number,
+}
+_ZERO = {"s": "", "i": 0, "b": False, "t": "", "o": None, "n": 0}
+
+# (key, kind, omitempty). Kinds: s string, i int (CmonInt), b bool, t NullTime, o any,
+# n number (float64 in Go: kept as sent).
 Field = tuple[str, str, bool]
 
 
@@ -127,7 +148,7 @@ HOST_FIELDS: tuple[Field, ...] = (
     ("readonly", "b", False), ("replication_slave", "o", True), ("role", "s", False),
     ("ro_port", "i", False), ("rw_port", "i", False), ("service_started", "i", False),
     ("ssl_certs", "o", False), ("stopped_at", "s", False), ("unique_id", "i", False),
-    ("uptime", "i", False), ("replica", "o", True), ("replication_state", "s", True),
+    ("uptime", "i", False), ("replica", "o", False), ("replication_state", "s", True),
 )
 
 
@@ -140,9 +161,11 @@ def host(record: Any) -> dict:
     out["ssl_certs"] = _ssl_certs(record.get("ssl_certs"))
     if "replication_slave" in out:
         out["replication_slave"] = _shape(out["replication_slave"], _REPLICATION_SLAVE)
-    if "replica" in out:
-        replica = out["replica"] if isinstance(out["replica"], dict) else {}
-        out["replica"] = {"synchronization_health": _str(replica.get("synchronization_health"))}
+    if isinstance(out.get("replica"), dict):  # a pointer: null when cmon sent none
+        out["replica"] = {"synchronization_health": _str(
+            out["replica"].get("synchronization_health"))}
+    else:
+        out["replica"] = None
     return out
 
 
@@ -310,7 +333,7 @@ def job(record: Any) -> dict:
     if spec is not None:
         out["job_spec"] = spec
     out["has_progress"] = _bool(record.get("has_progress"))
-    out["progress_percent"] = as_int(record.get("progress_percent"))
+    out["progress_percent"] = as_number(record.get("progress_percent"))
     return out
 
 
@@ -393,7 +416,7 @@ def audit_entry(record: Any) -> dict:
 LICENSE_FIELDS: tuple[Field, ...] = (
     ("company", "s", False), ("days_left", "i", False), ("email_address", "s", False),
     ("expiration_date", "s", False), ("licensed_nodes", "i", False), ("type", "s", False),
-    ("used_nodes", "i", False), ("valid_date", "s", False),
+    ("used_nodes", "i", False), ("valid_date", "b", False),  # Go: ValidDate bool
 )
 LICENSE_CHECK_FIELDS: tuple[Field, ...] = (
     ("expires_days", "i", False), ("has_license", "b", False), ("status_text", "s", False),

@@ -23,6 +23,7 @@ from ccmgr.config.model import Instance
 from ccmgr.http import HttpPool
 
 LDAP_REQUIRED = "LDAP authentication is required"
+CMON_AUTH_REQUIRED = "cmon authentication is required (log in to ccmgr as a cmon user)"
 DEFAULT_IDENTITY = ""
 
 _fingerprint = Instance.client_fingerprint
@@ -32,6 +33,7 @@ _fingerprint = Instance.client_fingerprint
 class _Identity:
     password: str = ""
     last_used: float = field(default_factory=time.monotonic)
+    kind: str = "ldap"  # "ldap" (useldap controllers) or "cmon" (use_cmon_auth ones)
 
 
 class ClientRegistry:
@@ -48,7 +50,13 @@ class ClientRegistry:
         self.last_seen: dict[str, datetime] = {}
 
     def identity_for(self, who: Who, instance: dict) -> str:
-        if instance.get("useldap") and who.ldap:
+        if not who.ldap:
+            return DEFAULT_IDENTITY
+        known = self._ldap.get(who.username)
+        kind = known.kind if known is not None else "ldap"
+        if instance.get("useldap") and kind == "ldap":
+            return who.username
+        if instance.get("use_cmon_auth") and kind == "cmon":
             return who.username
         return DEFAULT_IDENTITY
 
@@ -59,6 +67,12 @@ class ClientRegistry:
                 return Credentials(missing_reason=LDAP_REQUIRED)
             return Credentials(identity, known.password, ldap_only=True,
                                missing_reason=LDAP_REQUIRED)
+        if instance.get("use_cmon_auth"):
+            known = self._ldap.get(identity) if identity else None
+            if known is not None and known.kind == "cmon":
+                return Credentials(identity, known.password, missing_reason=CMON_AUTH_REQUIRED)
+            if not (instance.get("password") or instance.get("keyfile")):
+                return Credentials(missing_reason=CMON_AUTH_REQUIRED)
         return Credentials(instance.get("username", ""), instance.get("password", ""),
                            keyfile=instance.get("keyfile", ""),
                            missing_reason="no password or keyfile is defined")
@@ -109,10 +123,10 @@ class ClientRegistry:
             known.last_used = time.monotonic()
 
     def remember_ldap(self, username: str, password: str, instances: list[dict],
-                      clients: list[CmonClient]) -> None:
+                      clients: list[CmonClient], kind: str = "ldap") -> None:
         """Keep the password (memory only) and the sessions the login just opened."""
         with self._lock:
-            self._ldap[username] = _Identity(password)
+            self._ldap[username] = _Identity(password, kind=kind)
             for key in [k for k in self._clients if k[0] == username]:
                 del self._clients[key]
             for instance, client in zip(instances, clients, strict=True):

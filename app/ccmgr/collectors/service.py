@@ -40,6 +40,17 @@ MAX_SNAPSHOTS = 64
 
 
 @dataclass(frozen=True)
+class RelayReply:
+    """A controller's reply to a passed-through RPC, or why there is none."""
+
+    xid: str
+    status: int = 0
+    content_type: str = ""
+    body: bytes = b""
+    error: CmonError | None = None
+
+
+@dataclass(frozen=True)
 class _Snapshot:
     """One gather result, reusable while nothing it was built from has changed."""
 
@@ -284,6 +295,32 @@ class Collectors:
                 synthetic[ours] = user[theirs]
         return {"user": synthetic}
 
+    # -- cmon-auth forwarding (spec §2.5.3) -------------------------------------------------
+    def cmon_login(self, config: Config, username: str, password: str) -> dict | None:
+        """Test the credentials on the first ``use_cmon_auth`` controller; on success every
+        such controller is used with them by this user (their own controller sessions)."""
+        cmon_instances = [i for i in config.instances if i.get("use_cmon_auth")]
+        if not cmon_instances or not username or not password:
+            return None
+        first = cmon_instances[0]
+        timeout = float(config.timeout)
+        client = self.clients.throwaway(first, Credentials(username, password), timeout)
+        try:
+            client.authenticate(time.monotonic() + timeout)
+        except CmonError as exc:
+            log.info("cmon-auth login of '%s' on %s failed: %s", username, client.url,
+                     exc.message)
+            return None
+        self.clients.remember_ldap(username, password, [first], [client], kind="cmon")
+        user = client.user or {}
+        synthetic = {"username": user.get("user_name") or username, "cmon": True,
+                     "xid": first["xid"]}
+        for ours, theirs in (("firstname", "first_name"), ("lastname", "last_name"),
+                             ("email", "email_address")):
+            if user.get(theirs):
+                synthetic[ours] = user[theirs]
+        return {"user": synthetic}
+
     # -- one-off test of a controller (controllers/test, add, update) -----------------------
     def test(self, who: Who, instance: dict, timeout: float) -> tuple[CmonClient,
                                                                      CmonError | None]:
@@ -296,6 +333,56 @@ class Collectors:
         except CmonError as exc:
             return client, exc
         return client, None
+
+    # -- pass-through (/v2/*any, /v2multi/*any; spec §2.9) ----------------------------------
+    def find_controller(self, who: Who, config: Config, routing_id: str) -> dict | None:
+        """The controller whose xid or cmon controller id is ``routing_id``; controller ids
+        not learnt yet are learnt from a (cached) ping of every controller."""
+        timeout = float(config.timeout)
+        self.clients.sync(config)
+        for instance in config.instances:
+            if instance["xid"] == routing_id:
+                return instance
+        for attempt in range(2):
+            for instance in config.instances:
+                client = self.clients.client(self.clients.identity_for(who, instance),
+                                             instance, timeout)
+                if client.controller_id and client.controller_id == routing_id:
+                    return instance
+            if attempt == 0:
+                self.gather(who, config, ["ping"])
+        return None
+
+    def relay(self, who: Who, config: Config, instance: dict, module: str,
+              body: dict) -> RelayReply:
+        """One RPC to one controller with the session's identity, within ``timeout``."""
+        timeout = float(config.timeout)
+        client = self.clients.client(self.clients.identity_for(who, instance), instance,
+                                     timeout)
+        try:
+            status, kind, data = client.relay(module, body, time.monotonic() + timeout)
+        except CmonError as exc:
+            return RelayReply(instance["xid"], error=exc)
+        return RelayReply(instance["xid"], status, kind, data)
+
+    def relay_many(self, who: Who, config: Config, instances: list[dict], module: str,
+                   body: dict) -> list[RelayReply]:
+        """The same RPC to every one of ``instances`` at once, through the bounded fetch
+        pool the aggregates use; a controller without a reply in time is a timeout."""
+        pool, _ = self._pools(config)
+        if who.ldap:
+            self.clients.touch(who.username)
+        futures = [pool.submit(self.relay, who, config, i, module, body) for i in instances]
+        wait(futures, timeout=float(config.timeout) + 1)
+        out = []
+        for instance, future in zip(instances, futures, strict=True):
+            if future.done() and future.exception() is None:
+                out.append(future.result())
+            else:
+                future.cancel()
+                out.append(RelayReply(instance["xid"], error=CmonError(
+                    f"no reply within {config.timeout}s (timeout)")))
+        return out
 
     def note_seen(self, xid: str, when: datetime) -> datetime | None:
         self.clients.last_seen[xid] = when

@@ -90,6 +90,7 @@ class User:
     xid: str = ""
     admin: bool = False
     account_id: str = ""
+    role: str = ""  # "admin" (also when empty: every cmon-proxy file) or "viewer"
 
     @classmethod
     def parse(cls, record: dict) -> User:
@@ -113,11 +114,14 @@ class NodeSettings:
     peer_ca_file: str = ""
     single_controller: str = ""
     trusted_proxies: tuple[str, ...] = ()
+    # Origins allowed to call the API from a browser (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, doc: dict) -> NodeSettings:
         record = dict(doc)
         record["trusted_proxies"] = tuple(doc.get("trusted_proxies") or ())
+        record["cors_origins"] = tuple(doc.get("cors_origins") or ())
         return _from(cls, record)
 
 

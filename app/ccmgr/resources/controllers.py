@@ -11,6 +11,7 @@ from datetime import datetime
 import falcon
 
 from ccmgr import registry
+from ccmgr.access import role_of_request
 from ccmgr.collectors.service import Collectors
 from ccmgr.config.schema import INSTANCE_FIELDS
 from ccmgr.errors import CcmgrError, InvalidRequest, NotFound
@@ -37,7 +38,8 @@ def _bad_request() -> CcmgrError:
 def _actor(req: falcon.Request, verb: str) -> registry.Actor:
     """The session's user, refused (403) before the body is read if it may not ``verb``."""
     session = req.context.session
-    actor = registry.Actor(session.username, session.kind) if session else registry.Actor()
+    actor = registry.Actor(session.username, session.kind, role_of_request(req)) if session \
+        else registry.Actor()
     registry.check_may_change(actor, verb)
     return actor
 
@@ -103,6 +105,7 @@ class _Tester:
 
 class Test(_Tester):
     auth_required = True
+    admin_only = True  # viewers: 403 (ccmgr.access.RoleGate)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         instance = _controller_body(req)
@@ -113,6 +116,7 @@ class Test(_Tester):
 
 class Add(_Tester):
     auth_required = True
+    admin_only = True  # viewers: 403 (ccmgr.access.RoleGate)
     writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -131,6 +135,7 @@ class Add(_Tester):
 
 class Update(_Tester):
     auth_required = True
+    admin_only = True  # viewers: 403 (ccmgr.access.RoleGate)
     writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -146,6 +151,7 @@ class Update(_Tester):
 
 class Remove:
     auth_required = True
+    admin_only = True  # viewers: 403 (ccmgr.access.RoleGate)
     writes = True  # on a secondary, answered by the primary (ccmgr.ha.forward)
 
     def __init__(self, services: Services) -> None:

@@ -55,11 +55,13 @@ def backups_status(controllers: Sequence[ControllerData], filters: Sequence[Filt
                 per_cluster[cid] = per_cluster.get(cid, 0) + 1
         if c.payload("backups") is not None:
             for cid, cluster in index.items():
-                if not match.tags_ok(cluster.get("tags")):
-                    continue
                 ctype = cluster.get("cluster_type", "")
+                # Every cached cluster's type is listed, with zero counts when the tags
+                # filter leaves none of its clusters (as cmon-proxy v2.2 replies).
                 targets = (body, mine, body["by_cluster_type"].setdefault(ctype, _counts()),
                            mine["by_cluster_type"].setdefault(ctype, _counts()))
+                if not match.tags_ok(cluster.get("tags")):
+                    continue
                 count = per_cluster.get(cid, 0)
                 for target in targets:
                     if count:

@@ -121,8 +121,8 @@ def missing_schedules(controllers: Sequence[ControllerData], req: ListRequest) -
         entries.extend((c, cl) for cl in clusters
                        if cl["cluster_id"] not in scheduled and ok(cl))
     return list_reply("clusters", entries, req, last_updated, req.order, CLUSTER_SORT, BY_KEY,
-                      build=lambda e: cluster_item(e[0], e[1], req.with_hosts,
-                                                   controller_url=""))
+                      # cmon-proxy returns the cached cluster whole, hosts included (§4.7)
+                      build=lambda e: cluster_item(e[0], e[1], True, controller_url=""))
 
 
 def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Filter]) -> dict:

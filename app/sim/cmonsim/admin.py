@@ -12,6 +12,7 @@ Routes (`<c>` = controller index from 0, or its name such as `cmon-01`):
     PATCH  /controllers/<c>/faults          merge into the current settings (POST too)
     DELETE /controllers/<c>/faults          back to no faults
     GET    /controllers/<c>/counters        request counters by (path, operation)
+    GET    /controllers/<c>/callers         authenticated requests by (path, cmon user)
     DELETE /controllers/<c>/counters        reset them
     POST   /controllers/<c>/sessions/expire drop every session of the controller
     PATCH  /controllers/<c>/clusters/<id>   {"cluster_name": "..."}: rename a cluster (as
@@ -115,6 +116,7 @@ class AdminApi:
             if method == "DELETE":
                 for ctl in srv.states:
                     ctl.counters.clear()
+                    ctl.callers.clear()
             return _json(200, {"controllers": [{"index": c.index, "name": c.name,
                                                 "counters": c.counter_rows()}
                                                for c in srv.states]})
@@ -148,8 +150,11 @@ class AdminApi:
         if rest == ["counters"]:
             if method == "DELETE":
                 ctl.counters.clear()
+                ctl.callers.clear()
             if method in ("GET", "DELETE"):
                 return _json(200, {"counters": ctl.counter_rows()})
+        if rest == ["callers"] and method == "GET":
+            return _json(200, {"callers": ctl.caller_rows()})
         if rest == ["sessions", "expire"] and method == "POST":
             return _json(200, {"expired": ctl.expire_sessions()})
         if len(rest) == 2 and rest[0] == "clusters" and method == "PATCH":

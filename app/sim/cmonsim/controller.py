@@ -45,6 +45,7 @@ class ControllerState:
     # Pending key-based logins: cookie value -> (user, challenge, monotonic time).
     challenges: OrderedDict = field(default_factory=OrderedDict)
     counters: Counter = field(default_factory=Counter)  # (path, lower-case op) -> n
+    callers: Counter = field(default_factory=Counter)  # (path, session's user name) -> n
     cache: OrderedDict = field(default_factory=OrderedDict)  # key -> payload bytes
     rng: random.Random = field(default_factory=random.Random)  # jitter only
 
@@ -134,6 +135,10 @@ class ControllerState:
     def counter_rows(self) -> list[dict[str, object]]:
         return [{"path": p, "operation": o, "count": n}
                 for (p, o), n in sorted(self.counters.items())]
+
+    def caller_rows(self) -> list[dict[str, object]]:
+        return [{"path": p, "user": u, "count": n}
+                for (p, u), n in sorted(self.callers.items())]
 
     def cached(self, key: tuple) -> bytes | None:
         return self.cache.get(key)

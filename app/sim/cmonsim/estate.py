@@ -970,7 +970,7 @@ class _Generator:
             "days_left": days_left, "email_address": "licensing@example.com",
             "expiration_date": iso(expires), "licensed_nodes": max(100, used * 2),
             "type": "Enterprise", "used_nodes": used,
-            "valid_date": iso(expires - 365 * DAY),
+            "valid_date": days_left > 0,  # a boolean in real cmon (CmonLicense.ValidDate)
         }
         check = {"class_name": "CmonLicenseCheck", "expires_days": days_left,
                  "has_license": True,

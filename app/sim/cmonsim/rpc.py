@@ -545,6 +545,8 @@ def handle(ctl: ControllerState, module: str, path: str, body: dict[str, Any] | 
         session = ctl.session(sid)
         if session is not None:
             break
+    if session is not None:  # who called: tests check whose controller session was used
+        ctl.callers[(path, session.user.user_name)] += 1
     reply = _dispatch(ctl, module, path, body, operation, session, raw_path or path,
                       tuple(session_ids(cookies)))
     if module == "auth" and reply.set_cookie:

@@ -126,6 +126,11 @@ class SimController:
     def reset_counters(self) -> None:
         self._admin("DELETE", "/counters")
 
+    def callers(self) -> dict[tuple[str, str], int]:
+        """{(path, cmon user name): authenticated requests}: whose session made each call."""
+        rows = self._admin("GET", "/callers")["callers"]
+        return {(r["path"], r["user"]): r["count"] for r in rows}
+
     def expire_sessions(self) -> int:
         return self._admin("POST", "/sessions/expire")["expired"]
 
