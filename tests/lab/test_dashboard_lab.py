@@ -21,9 +21,9 @@ PLAN = Lab.from_env()
 
 
 def balancer_url() -> str:
-    """The one place that knows where the balancer answers (lb today; a virtual address
-    once the balancer is a keepalived pair)."""
-    return f"https://{PLAN.hosts['lb']}"
+    """The one place that knows where the balancer answers: the keepalived pair's
+    virtual address."""
+    return PLAN.url.rstrip("/")
 
 
 def admin_password() -> str:
