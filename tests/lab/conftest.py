@@ -12,7 +12,7 @@ idempotent) and tears it down at the end of the session, also when tests fail::
 
     def test_haproxy_answers_from_ccm1(lab):
         lab.playbook("ansible/site.yml")                  # converge (idempotent)
-        out = lab.ssh("ccm1", f"curl -sk https://{lab.hosts['lb']}/health").stdout
+        out = lab.ssh("ccm1", f"curl -sk https://{lab.vip}/health").stdout
         assert "ok" in out
 
     def test_ccm_hosts_run_ccmgr(lab):
