@@ -41,9 +41,14 @@ def dispatch(args: argparse.Namespace) -> int:
     """Run one parsed command; every failure becomes one line on stderr and an exit code."""
     try:
         if args.command in ha.WRITE_COMMANDS and not getattr(args, "forwarded", False):
-            services = open_services(args)
-            if services.store.current().role == "secondary":
-                return ha.forward_to_primary(args, services)
+            try:
+                services = open_services(args)
+            except ConfigError:
+                if args.command != "config-rollback":  # which restores a refused file
+                    raise
+            else:
+                if services.store.current().role == "secondary":
+                    return ha.forward_to_primary(args, services)
         return args.func(args) or SUCCESS
     except (CommandError, ConfigError) as exc:
         print(f"ccmgradm: error: {exc}", file=sys.stderr)

@@ -12,7 +12,8 @@ import time
 
 from ccmgr.cli.common import CommandError, audit_change, open_services, read_secret, say
 from ccmgr.config.history import load as history
-from ccmgr.config.schema import SHARED_KEYS
+from ccmgr.config.schema import SHARED_KEYS, Config
+from ccmgr.errors import ConfigError
 from ccmgr.ha.bundle import position
 from ccmgr.ha.primary import known_primary
 from ccmgr.ha.receiver import receive
@@ -185,27 +186,44 @@ def promote(args: argparse.Namespace) -> int:
 
 
 # --- history and rollback -------------------------------------------------------------------
+def _open_kept(args: argparse.Namespace) -> tuple[Services, Config | None, str]:
+    """The services and the current config, or None and why the file is refused (history
+    and rollback are how an operator gets out of a refused file)."""
+    try:
+        services = open_services(args)
+        return services, services.store.current(), ""
+    except ConfigError as exc:
+        return Services.from_basedir(args.basedir), None, str(exc)
+
+
 def config_history(args: argparse.Namespace) -> int:
-    services = open_services(args)
-    config = services.store.current()
-    say(f"current: epoch {config.epoch} generation {config.generation} "
-        f"sha256 {config.sha256[:16]}")
+    services, config, problem = _open_kept(args)
+    if config is None:
+        say(f"current: refused: {problem}")
+    else:
+        say(f"current: epoch {config.epoch} generation {config.generation} "
+            f"sha256 {config.sha256[:16]}")
     for record in history(services.basedir):
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record["saved_at"]))
         say(f"kept:    epoch {record['epoch']} generation {record['generation']} "
-            f"sha256 {record['sha256'][:16]} (replaced {stamp})")
+            f"sha256 {record['sha256'][:16]} (kept {stamp})")
     return 0
 
 
 def config_rollback(args: argparse.Namespace) -> int:
-    services = open_services(args)
+    services, config, problem = _open_kept(args)
     records = history(services.basedir)
     if args.to is not None:
         records = [r for r in records if r["generation"] == args.to]
+    elif config is not None:  # the newest kept generation other than the current one
+        records = [r for r in records
+                   if (r["epoch"], r["generation"]) != (config.epoch, config.generation)]
     if not records:
         raise CommandError("no kept generation to roll back to" + (
             f" (generation {args.to} is not kept)" if args.to is not None else ""))
     target = records[-1]
+    if config is None:
+        return _restore(services, target, problem)
 
     def mutate(doc: dict) -> None:
         for key in SHARED_KEYS:
@@ -216,5 +234,21 @@ def config_rollback(args: argparse.Namespace) -> int:
     audit_change("config rollback to the content of generation %d (now generation %d)",
                  target["generation"], config.generation)
     say(f"Rolled back to the content of generation {target['generation']}; it is now "
+        f"generation {config.generation}.")
+    return 0
+
+
+def _restore(services: Services, target: dict, problem: str) -> int:
+    """The file is refused (cut short, empty, older than this node wrote): write the kept
+    generation whole, node settings included, as a new generation."""
+    if "local" not in target:
+        raise CommandError(f"generation {target['generation']} was kept without this node's "
+                           f"settings; fix {services.store.path} by hand ({problem})")
+    config = services.store.restore({**target["local"], **target["shared"],
+                                     "epoch": target["epoch"],
+                                     "generation": target["generation"]})
+    audit_change("config restored from generation %d over a refused file (now generation %d)",
+                 target["generation"], config.generation)
+    say(f"Restored generation {target['generation']} over the refused file; it is now "
         f"generation {config.generation}.")
     return 0

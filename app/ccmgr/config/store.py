@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from ccmgr.config import history
+from ccmgr.config import endmark, history
 from ccmgr.config.schema import Config, ordered_for_write, parse_config
 from ccmgr.errors import ConfigError
 from ccmgr.fsutil import atomic_write, file_signature, locked, remove_stale_temps
@@ -50,6 +50,7 @@ def _copy(doc: dict) -> dict:
 
 def read_config(path: str) -> Config:
     """Read and validate the file; a missing file is an empty (all defaults) config."""
+    seen = endmark.read_record(path)  # before the file: see endmark.check
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -59,12 +60,21 @@ def read_config(path: str) -> Config:
         raise ConfigError(path, "not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(path, f"cannot read: {exc.strerror}") from None
-    return parse_config(path, _load_yaml(path, text))
+    text, marked = endmark.unseal(path, text)
+    config = parse_config(path, _load_yaml(path, text))
+    endmark.check(path, marked, config.epoch, config.generation, seen)
+    return config
 
 
 def dump_config(doc: dict) -> bytes:
     return yaml.dump(ordered_for_write(doc), Dumper=_Dumper, sort_keys=False,
                      default_flow_style=False, allow_unicode=True).encode()
+
+
+def _write(path: str, config: Config) -> None:
+    """The one way ccmgr.yaml is written: sealed with its end line, then recorded."""
+    atomic_write(path, endmark.seal(dump_config(config.doc), config.generation))
+    endmark.write_record(path, config.epoch, config.generation)
 
 
 class ConfigStore:
@@ -149,11 +159,13 @@ class ConfigStore:
             after = parse_config(self.path, doc)
             if self.keep_history and after.sha256 != before.sha256 and before.generation:
                 try:
-                    history.save(os.path.dirname(os.path.abspath(self.path)), before.doc)
+                    history.save(os.path.dirname(os.path.abspath(self.path)), before.doc,
+                                 again=False)  # usually kept when it was written
                 except OSError as exc:  # a missing rollback point must not block the write
                     log.warning("could not keep generation %d for rollback: %s",
                                 before.generation, exc)
-            atomic_write(self.path, dump_config(after.doc))
+            _write(self.path, after)
+            self._keep(after)
             self._remember(after)
         for hook in self.after_write:
             hook(after)
@@ -163,6 +175,32 @@ class ConfigStore:
         """Replace the whole document (used by replication and rollback), under the lock."""
         with locked(self.lock_path):
             config = parse_config(self.path, doc)
-            atomic_write(self.path, dump_config(config.doc))
+            _write(self.path, config)
+            self._keep(config)
             self._remember(config)
         return config
+
+    def restore(self, doc: dict) -> Config:
+        """Write a kept document over a file that cannot be used (cut short, empty, older
+        than this node's record): as a generation after everything this node wrote."""
+        with locked(self.lock_path):
+            epoch, generation = endmark.read_record(self.path) or (0, 0)
+            doc = {**doc, "epoch": max(int(doc.get("epoch", 0)), epoch),
+                   "generation": max(int(doc.get("generation", 0)), generation) + 1}
+            config = parse_config(self.path, doc)
+            _write(self.path, config)
+            self._keep(config)
+            self._remember(config)
+        return config
+
+    def _keep(self, config: Config) -> None:
+        """The generation just written is kept too: if the file is later found cut short,
+        history/ still has the last good one, node settings included."""
+        if not self.keep_history:
+            return
+        try:
+            # Not fsynced (every write pays for it): the file itself is durable.
+            history.save(os.path.dirname(os.path.abspath(self.path)), config.doc,
+                         durable=False)
+        except OSError as exc:
+            log.warning("could not keep generation %d for rollback: %s", config.generation, exc)
