@@ -2,8 +2,10 @@
 
 Every call is a POST of a JSON object to ``https://<url>[/prefix]/v2/<module>``. The
 ``cmon-sid`` cookie is kept here (never in a cookie jar) and replaced whenever a reply
-sets a new one. A call without a session logs in first; HTTP 401/403 triggers exactly one
-re-login and one retry. Every failure is raised as a ``collectors.errors`` type.
+sets a new one. A call without a session logs in first; HTTP 401/403, or an HTTP 200 reply
+whose ``request_status`` is ``AuthRequired`` (s9s reads only the body, and a cmon may say so
+in the body alone: reference §1.6), triggers exactly one re-login and one retry. Every
+failure is raised as a ``collectors.errors`` type.
 """
 
 from __future__ import annotations
@@ -224,7 +226,7 @@ class CmonClient:
             self.authenticate(deadline)
         sid = self.sid
         response = self._post(module, body, deadline, sid)
-        if response.status_code in (401, 403):
+        if response.status_code in (401, 403) or _says_auth_required(response):
             self.authenticate(deadline, stale_sid=sid)
             response = self._post(module, body, deadline, self.sid)
         reply = self._decode(module, response)
@@ -240,6 +242,18 @@ class CmonClient:
         if reply.get("package_version"):
             self.version = str(reply["package_version"])
         return reply
+
+
+def _says_auth_required(response: _Reply) -> bool:
+    """An HTTP 200 whose body says the session is gone (the cheap test first: a full
+    reply is ~200 KiB and this runs on every call)."""
+    if b"AuthRequired" not in response.body[:512]:
+        return False
+    try:
+        reply = loads(response.body)
+    except ValueError:
+        return False
+    return isinstance(reply, dict) and reply.get("request_status") == "AuthRequired"
 
 
 def _read_whole(response: requests.Response) -> _Reply:
