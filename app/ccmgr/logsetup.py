@@ -12,6 +12,8 @@ import logging.handlers
 import os
 import sys
 
+from ccmgr.logescape import EscapeControls
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 audit_log = logging.getLogger("ccmgr.audit")
 
@@ -39,9 +41,11 @@ def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True) 
     logger.setLevel(level.upper())
     logger.propagate = False
     formatter = logging.Formatter(FORMAT)
+    escaping = EscapeControls()  # a record is one line, whatever its fields hold
     if stderr:
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(formatter)
+        stream.addFilter(escaping)
         logger.addHandler(stream)
     if logfile:
         try:
@@ -51,6 +55,7 @@ def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True) 
             logger.warning("cannot write log file %s: %s", logfile, exc.strerror)
         else:
             handler.setFormatter(formatter)
+            handler.addFilter(escaping)
             logger.addHandler(handler)
 
 

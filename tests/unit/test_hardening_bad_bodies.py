@@ -24,6 +24,16 @@ SURROGATE_FIELDS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _see_ccmgr_records(caplog):
+    # logsetup.configure (run by other tests' CLI calls) stops propagation to the root
+    # logger, where caplog listens: listen on ccmgr's own logger as well.
+    logger = logging.getLogger("ccmgr")
+    logger.addHandler(caplog.handler)
+    yield
+    logger.removeHandler(caplog.handler)
+
+
 def assert_envelope_400(reply) -> None:
     assert reply.status_code == 400, (reply.status_code, reply.text[:300])
     body = reply.json
