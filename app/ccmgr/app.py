@@ -15,7 +15,7 @@ from ccmgr import gctune, logsetup
 from ccmgr.access import BearerAuth, RoleGate
 from ccmgr.bootstrap import bootstrap
 from ccmgr.collectors.service import Collectors
-from ccmgr.errors import CcmgrError
+from ccmgr.errors import CcmgrError, ConfigError, ServiceUnavailable
 from ccmgr.ha.forward import WriteForwarder
 from ccmgr.ha.replicator import attach
 from ccmgr.middleware import NodeHeaders, SessionGate
@@ -55,6 +55,14 @@ def _render_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HT
         resp.set_header(name, value)
 
 
+def _render_config_error(req: falcon.Request, resp: falcon.Response, ex: ConfigError,
+                         params: dict) -> None:
+    # The store refuses to write over a file it cannot read (or a result that fails
+    # validation): the change was not made, and the reason is the operator's to fix.
+    _render_ccmgr_error(req, resp, ServiceUnavailable(
+        f"configuration cannot be changed: {ex}; nothing was changed"), params)
+
+
 def _render_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception,
                        params: dict) -> None:
     log.exception("unexpected error in %s %s", req.method, req.path)
@@ -81,6 +89,7 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_error_handler(Exception, _render_unexpected)
     app.add_error_handler(falcon.HTTPError, _render_http_error)
     app.add_error_handler(CcmgrError, _render_ccmgr_error)
+    app.add_error_handler(ConfigError, _render_config_error)
 
     app.add_route("/health", health.Health(services))
     app.add_route("/proxy/auth/login", auth.Login(services, external_login))

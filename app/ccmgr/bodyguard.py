@@ -13,11 +13,23 @@ import json
 import sys
 from typing import Any
 
+import falcon
+
 from ccmgr.errors import InvalidRequest
 
 #: No request of the API nests deeper than 4 levels; 32 leaves room without letting the
 #: walk below (or any later recursion) go deep.
 MAX_DEPTH = 32
+
+
+def raw_body(req: falcon.Request, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes of the body. falcon's bounded_stream reads nothing without
+    a Content-Length, so a chunked body (gunicorn de-chunks wsgi.input) is read from the
+    stream itself."""
+    if req.content_length is None and "chunked" in (req.get_header("Transfer-Encoding")
+                                                     or "").lower():
+        return req.stream.read(limit + 1)
+    return req.bounded_stream.read(limit + 1)
 
 
 def loads(data: bytes) -> Any:

@@ -15,7 +15,7 @@ from ccmgr import __version__, logsetup
 from ccmgr.bootstrap import bootstrap
 from ccmgr.errors import ConfigError
 from ccmgr.runtime import BASEDIR_ENV, Services, basedir_from, effective_tls
-from ccmgr.tlsgen import CertificateError, ensure_certificate
+from ccmgr.tlsgen import CertificateError, ensure_certificate, renew_if_expiring
 
 log = logging.getLogger("ccmgr.daemon")
 
@@ -45,6 +45,8 @@ def prepare(basedir: str) -> Services:
     cert, key = effective_tls(config.tls_cert, config.tls_key)
     if ensure_certificate(cert, key):
         log.info("Created a self-signed TLS certificate %s", cert)
+    elif renew_if_expiring(cert, key):
+        log.info("Renewed the self-signed TLS certificate %s (it was about to expire)", cert)
     return services
 
 

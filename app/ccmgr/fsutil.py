@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 
 
-def atomic_write(path: str, data: bytes, mode: int = 0o600) -> None:
+def atomic_write(path: str, data: bytes, mode: int = 0o600, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data``; a reader or a crash sees the old or the new file, never half.
 
     The new file keeps the owner of the file it replaces (or of the directory, for a new
@@ -29,13 +29,15 @@ def atomic_write(path: str, data: bytes, mode: int = 0o600) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(directory)
+    if durable:
+        fsync_dir(directory)
 
 
 def fsync_dir(directory: str) -> None:

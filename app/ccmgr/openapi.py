@@ -54,6 +54,32 @@ STATUS_ENDPOINTS = {
 }
 
 
+def _nullable(schema: dict) -> dict:
+    """A request object whose fields may be null: ccmgr takes null as absent, as
+    cmon-proxy's Go decoding does (the document said otherwise: schemathesis ST201)."""
+    props = {name: {**prop, "nullable": True} if "type" in prop else prop
+             for name, prop in schema["properties"].items()}
+    return {**schema, "properties": props}
+
+
+# perPage > 0 needs page >= 1 (views/listrequest.py); an API rule the fields alone miss.
+PAGE_RULE = {"anyOf": [
+    {"not": {"required": ["perPage"]}},
+    {"properties": {"perPage": {"type": "integer", "maximum": 0, "nullable": True}}},
+    {"required": ["page"], "properties": {"page": {"type": "integer", "minimum": 1}}},
+]}
+# ccmgr/users.py: check_profile; fields clients echo from /auth/check are ignored.
+PROFILE_USER = {"type": "object", "additionalProperties": False, "required": ["username"],
+                "properties": {
+                    "username": {"type": "string", "pattern": "^[A-Za-z0-9._@+-]{1,64}$"},
+                    "email": {"type": "string", "maxLength": 256, "pattern": "^$|@",
+                              "nullable": True},
+                    "firstname": {"type": "string", "maxLength": 256, "nullable": True},
+                    "lastname": {"type": "string", "maxLength": 256, "nullable": True},
+                    **{name: {} for name in ("passwordhash", "ldap", "cmon", "xid", "admin",
+                                             "suspended", "groups")}}}
+
+
 def _schemas() -> dict:
     time_or_object = {"oneOf": [STR, _obj({"T": STR}, ("T",))]}
     proxy = {"xid": STR, "controller_id": STR, "controller_url": STR}
@@ -62,8 +88,8 @@ def _schemas() -> dict:
                                    ("xid", STR), ("admin", BOOL),
                                    ("role", {"type": "string", "enum": ["admin", "viewer"]}),
                                    ("token", STR))}, ("username",))
-    filt = _obj({"key": STR, "value": STR, "values": {"type": "array", "items": STR},
-                 "matchall": {"type": "array", "items": STR}})
+    filt = _nullable(_obj({"key": STR, "value": STR, "values": {"type": "array", "items": STR},
+                           "matchall": {"type": "array", "items": STR}}))
     paging = {"page": {"type": "integer", "minimum": 0, "maximum": 1 << 31,
                        "description": "1-based; must be >= 1 when perPage is set"},
               "perPage": {"type": "integer", "minimum": 0, "maximum": 1 << 31,
@@ -93,12 +119,13 @@ def _schemas() -> dict:
         "Error": _obj({"type": STR, "message": STR}, ("type", "message")),
         "User": user,
         "Filter": filt,
-        "ListRequest": _obj({**paging, "filters": filters, "force_update": BOOL,
-                             "with_hosts": BOOL}),
-        "StatusRequest": _obj({"filters": filters, "force_update": BOOL}),
-        "ControllersStatusRequest": _obj({"force_update": BOOL, "force_license_check": BOOL}),
-        "Controller": _obj({k: _TYPES[t] for k, t in INSTANCE_FIELDS.items()}),
-        "ControllerRequest": _obj({"controller": _ref("Controller")}),
+        "ListRequest": {**_nullable(_obj({**paging, "filters": filters, "force_update": BOOL,
+                                          "with_hosts": BOOL})), **PAGE_RULE},
+        "StatusRequest": _nullable(_obj({"filters": filters, "force_update": BOOL})),
+        "ControllersStatusRequest": _nullable(_obj({"force_update": BOOL,
+                                                    "force_license_check": BOOL})),
+        "Controller": _nullable(_obj({k: _TYPES[t] for k, t in INSTANCE_FIELDS.items()})),
+        "ControllerRequest": _obj({"controller": _ref("Controller")}, ("controller",)),
         "ControllerStatus": _obj({
             "xid": STR, "controller_id": STR, "controller_name": STR, "url": STR,
             "frontend_url": STR, "version": STR, "status_message": STR, "ldap": BOOL,
@@ -219,7 +246,11 @@ def document() -> dict:
                                for m in ("get", "post")},
         "/proxy/auth/update": {"post": _op("Update the own profile", env_reply,
                                            body="ProfileRequest", gated=False, tag="auth",
-                                           errors={"401": _json(ENV, "Not logged in or "
+                                           errors={"400": _json({"oneOf": [ERR, ENV]},
+                                                                "Malformed request (error "
+                                                                "object) or refused profile "
+                                                                "(envelope)"),
+                                                   "401": _json(ENV, "Not logged in or "
                                                                      "wrong username")})},
         "/proxy/auth/setpassword": {"post": _op(
             "Change the own password", env_reply, body="PasswordRequest", gated=False,
@@ -256,10 +287,16 @@ def document() -> dict:
         paths[path] = _get_post(summary, _json(_list_reply(key, item), "One page"),
                                 "ListRequest")
     schemas = _schemas()
-    schemas["LoginRequest"] = _obj({"username": STR, "password": STR, "ldap_only": BOOL})
-    schemas["ProfileRequest"] = _obj({"user": _ref("User")}, ("user",))
-    schemas["PasswordRequest"] = _obj({"old_password": STR, "new_password": STR})
-    schemas["RemoveRequest"] = _obj({"xid": STR, "url": STR, "controllerXid": STR})
+    schemas["LoginRequest"] = _nullable(_obj({"username": STR, "password": STR,
+                                              "ldap_only": BOOL}))
+    schemas["ProfileUser"] = PROFILE_USER
+    schemas["ProfileRequest"] = _obj({"user": _ref("ProfileUser")}, ("user",))
+    schemas["PasswordRequest"] = _nullable(_obj({"old_password": STR, "new_password": STR}))
+    schemas["RemoveRequest"] = {**_nullable(_obj({"xid": STR, "url": STR,
+                                                  "controllerXid": STR})),
+                                "anyOf": [{"required": [k], "properties": {k: {
+                                    "type": "string", "minLength": 1}}}
+                                          for k in ("xid", "url", "controllerXid")]}
     _issue13_additions(paths, schemas)
     return {
         "openapi": "3.0.3",

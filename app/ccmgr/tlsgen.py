@@ -31,12 +31,19 @@ def host_identities() -> tuple[list[str], list[str]]:
     return sorted(n for n in names if n), sorted(addresses)
 
 
-def generate_self_signed(cert_path: str, key_path: str, *, days: int = 3650) -> None:
+# A year, not ten: a generated certificate that leaks or is pinned somewhere stops being
+# good soon; ccmgr renews its own at start once fewer than RENEW_DAYS are left.
+VALID_DAYS = 365
+RENEW_DAYS = 30
+ORGANIZATION = "ccmgr"
+
+
+def generate_self_signed(cert_path: str, key_path: str, *, days: int = VALID_DAYS) -> None:
     """Write an ECDSA P-256 certificate (0644) and key (0600); never half-written."""
     names, addresses = host_identities()
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ccmgr"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
         x509.NameAttribute(NameOID.COMMON_NAME, names[0] if names else "ccmgr"),
     ])
     sans: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
@@ -83,5 +90,24 @@ def ensure_certificate(cert_path: str, key_path: str) -> bool:
         present, missing = (cert_path, key_path) if have_cert else (key_path, cert_path)
         raise CertificateError(f"{present} exists but {missing} is missing; "
                                "provide both files or remove both to generate a new pair")
+    generate_self_signed(cert_path, key_path)
+    return True
+
+
+def renew_if_expiring(cert_path: str, key_path: str, *, days: int = RENEW_DAYS) -> bool:
+    """Replace a certificate ccmgr generated itself (self-signed, organisation "ccmgr")
+    once fewer than ``days`` days are left; True if it did. Any other certificate is the
+    operator's and is never touched."""
+    try:
+        with open(cert_path, "rb") as handle:
+            cert = x509.load_pem_x509_certificate(handle.read())
+    except (OSError, ValueError):
+        return False
+    ours = cert.issuer == cert.subject and cert.subject.get_attributes_for_oid(
+        NameOID.ORGANIZATION_NAME) == [x509.NameAttribute(NameOID.ORGANIZATION_NAME,
+                                                          ORGANIZATION)]
+    left = cert.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
+    if not ours or left > datetime.timedelta(days=days):
+        return False
     generate_self_signed(cert_path, key_path)
     return True

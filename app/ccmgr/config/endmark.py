@@ -52,13 +52,15 @@ def unseal(path: str, text: str) -> tuple[str, int | None]:
     return body, (int(match.group(1)) if digest == match.group(2) else None)
 
 
-def check(path: str, marked: int | None, epoch: int, generation: int) -> None:
+def check(path: str, marked: int | None, epoch: int, generation: int,
+          seen: tuple[int, int] | None) -> None:
     """Refuse a document whose generation disagrees with its end line or is older than
-    the one this node last wrote."""
+    ``seen``, the record this node last wrote. Readers take no lock, and writers replace
+    the file before the record: so the record must be read *before* the file, or a write
+    in between makes a good file look older than the record."""
     if marked is not None and marked != generation:
         raise ConfigError(path, f"the end line says generation {marked} but the file has "
                           f"{generation}; " + _RECOVER, key="generation")
-    seen = read_record(path)
     if seen is not None and (epoch, generation) < seen:
         raise ConfigError(path, f"generation {generation} (epoch {epoch}) is older than "
                           f"generation {seen[1]} (epoch {seen[0]}) that this node last wrote; "
@@ -78,5 +80,7 @@ def read_record(path: str) -> tuple[int, int] | None:
 
 
 def write_record(path: str, epoch: int, generation: int) -> None:
+    # Not fsynced: a record lost in a crash is only older, which refuses nothing good.
     atomic_write(path + RECORD_SUFFIX,
-                 json.dumps({"epoch": epoch, "generation": generation}).encode(), 0o600)
+                 json.dumps({"epoch": epoch, "generation": generation}).encode(), 0o600,
+                 durable=False)

@@ -50,6 +50,7 @@ def _copy(doc: dict) -> dict:
 
 def read_config(path: str) -> Config:
     """Read and validate the file; a missing file is an empty (all defaults) config."""
+    seen = endmark.read_record(path)  # before the file: see endmark.check
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -61,7 +62,7 @@ def read_config(path: str) -> Config:
         raise ConfigError(path, f"cannot read: {exc.strerror}") from None
     text, marked = endmark.unseal(path, text)
     config = parse_config(path, _load_yaml(path, text))
-    endmark.check(path, marked, config.epoch, config.generation)
+    endmark.check(path, marked, config.epoch, config.generation, seen)
     return config
 
 
@@ -158,7 +159,8 @@ class ConfigStore:
             after = parse_config(self.path, doc)
             if self.keep_history and after.sha256 != before.sha256 and before.generation:
                 try:
-                    history.save(os.path.dirname(os.path.abspath(self.path)), before.doc)
+                    history.save(os.path.dirname(os.path.abspath(self.path)), before.doc,
+                                 again=False)  # usually kept when it was written
                 except OSError as exc:  # a missing rollback point must not block the write
                     log.warning("could not keep generation %d for rollback: %s",
                                 before.generation, exc)
@@ -197,6 +199,8 @@ class ConfigStore:
         if not self.keep_history:
             return
         try:
-            history.save(os.path.dirname(os.path.abspath(self.path)), config.doc)
+            # Not fsynced (every write pays for it): the file itself is durable.
+            history.save(os.path.dirname(os.path.abspath(self.path)), config.doc,
+                         durable=False)
         except OSError as exc:
             log.warning("could not keep generation %d for rollback: %s", config.generation, exc)

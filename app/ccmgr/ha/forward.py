@@ -13,6 +13,7 @@ import logging
 import falcon
 import requests
 
+from ccmgr.bodyguard import raw_body
 from ccmgr.errors import ServiceUnavailable
 from ccmgr.ha.primary import known_primary
 from ccmgr.ha.state import HAState
@@ -46,7 +47,7 @@ class WriteForwarder:
         if primary is None:
             raise ServiceUnavailable("this node is a secondary and knows no primary; "
                                      "nothing was changed")
-        body = req.bounded_stream.read(DEFAULT_LIMIT + 1)
+        body = raw_body(req, DEFAULT_LIMIT)
         url = f"https://{primary.address}:{primary.port}{req.path}"
         headers = {"Content-Type": req.content_type or "application/json",
                    "User-Agent": req.user_agent or "", FORWARDED_HEADER: config.node_name,

@@ -19,7 +19,7 @@ def read_json(req: falcon.Request, limit: int = DEFAULT_LIMIT) -> dict:
     length = req.content_length
     if length is not None and length > limit:
         raise BodyTooLarge(f"request body too large ({length} bytes, limit {limit})")
-    data = req.bounded_stream.read(limit + 1)
+    data = bodyguard.raw_body(req, limit)
     if len(data) > limit:
         raise BodyTooLarge(f"request body too large (limit {limit} bytes)")
     if not data.strip():
