@@ -2,8 +2,8 @@
 
 The estate has one controller more than the daemon is configured with: the add-controller
 test adds it through the form. Screenshots go to build/screenshots/ (the overview is
-also copied to docs/img/overview.png). On CI (CI=true) a missing browser fails instead
-of skipping.
+also copied to docs/img/overview.png with CCMGR_DOCS_SCREENSHOT=1). On CI (CI=true) a
+missing browser fails instead of skipping.
 """
 
 from __future__ import annotations
