@@ -129,6 +129,7 @@ def _schemas() -> dict:
         "ControllerStatus": _obj({
             "xid": STR, "controller_id": STR, "controller_name": STR, "url": STR,
             "frontend_url": STR, "version": STR, "status_message": STR, "ldap": BOOL,
+            "login": {"type": "string", "enum": ["password", "keyfile", "ldap", "cmon"]},
             "status": {"type": "string", "enum": ["ok", "failed", "authentication-error"]},
             "last_updated": STAMP, "last_seen": STAMP,
             "license": {"type": "object", "nullable": True, "additionalProperties": True},

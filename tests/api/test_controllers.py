@@ -71,7 +71,7 @@ def test_status_object_keys_and_recovery_clears_the_message(make_api):
     status = first.json["controllers"][0]
     assert list(status) == ["xid", "controller_id", "controller_name", "url", "version",
                             "status_message", "ldap", "status", "last_updated", "last_seen",
-                            "license", "license_check"]
+                            "license", "license_check", "login"]  # cmon-proxy's, then ccmgr's
     assert status["status"] == "failed" and status["xid"] == api.xid(0)
     ctl.start()
     reply = api.post("/proxy/controllers/status", {"force_update": True,

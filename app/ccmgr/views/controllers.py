@@ -27,6 +27,16 @@ def _ldap_message(status: str, message: str) -> str:
     return message
 
 
+def login_kind(instance: Mapping[str, Any]) -> str:
+    """How ccmgr logs in to the controller (not in cmon-proxy's status: the dashboard shows
+    it, so an operator can tell a key-based controller from a password one)."""
+    if instance.get("useldap"):
+        return "ldap"
+    if instance.get("use_cmon_auth"):
+        return "cmon"
+    return "keyfile" if instance.get("keyfile") else "password"
+
+
 def controller_status(instance: Mapping[str, Any], *, now: datetime, controller_id: str = "",
                       version: str = "", failure: Any = None,
                       data_failures: Mapping[str, Any] | None = None,
@@ -66,5 +76,6 @@ def controller_status(instance: Mapping[str, Any], *, now: datetime, controller_
         "last_seen": stamp(last_seen),
         "license": license,
         "license_check": license_check,
+        "login": login_kind(instance),  # ccmgr's addition, after cmon-proxy's keys
     })
     return body

@@ -20,6 +20,8 @@ export interface ControllerStatus {
   version: string;
   status_message: string;
   ldap: boolean;
+  // How ccmgr logs in to it (ccmgr's addition; absent from cmon-proxy).
+  login?: "password" | "keyfile" | "ldap" | "cmon";
   status: "ok" | "failed" | "authentication-error";
   last_updated: string;
   last_seen: string;

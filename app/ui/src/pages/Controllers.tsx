@@ -36,6 +36,13 @@ function body(d: Draft): Record<string, unknown> {
   return { controller: c };
 }
 
+const LOGIN_WORDS: Record<string, string> = { password: "password", keyfile: "key file", ldap: "LDAP", cmon: "cmon users" };
+
+function LoginBadge({ c }: { c: ControllerStatus }): JSX.Element {
+  const kind = c.login ?? (c.ldap ? "ldap" : "password");
+  return <span class={kind === "password" ? "" : "badge neutral"}>{LOGIN_WORDS[kind] ?? kind}</span>;
+}
+
 function TestResult({ result }: { result: ControllerStatus | null }): JSX.Element | null {
   if (!result) return null;
   return (
@@ -181,14 +188,14 @@ export function Controllers(): JSX.Element {
                 <tr key={c.xid} data-xid={c.xid}>
                   <td>{c.controller_name}</td>
                   <td class="url">{c.url}</td>
-                  <td>{c.ldap ? <span class="badge neutral">LDAP</span> : "credentials"}</td>
+                  <td><LoginBadge c={c} /></td>
                   <td><Badge state={c.status} /></td>
                   <td>{c.version || "–"}</td>
                   <td><Time value={c.last_seen} /></td>
                   <td class="small">{c.status_message}</td>
                   <td class="row-actions">
                     <button type="button" class="secondary" aria-label={`Edit ${c.controller_name || c.url}`}
-                      onClick={() => setEditing({ ...EMPTY, xid: c.xid, url: c.url, name: c.controller_name, frontend_url: c.frontend_url ?? "", login: c.ldap ? "ldap" : "password" })}>Edit</button>
+                      onClick={() => setEditing({ ...EMPTY, xid: c.xid, url: c.url, name: c.controller_name, frontend_url: c.frontend_url ?? "", login: c.ldap ? "ldap" : c.login === "keyfile" ? "keyfile" : "password" })}>Edit</button>
                     <button type="button" class="danger" aria-label={`Remove ${c.controller_name || c.url}`} onClick={() => setConfirming(c)}>Remove</button>
                   </td>
                 </tr>
