@@ -17,8 +17,10 @@ from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError
 from ccmgr.ha.forward import WriteForwarder
 from ccmgr.ha.replicator import attach
+from ccmgr.metrics import wiring as metrics_wiring
 from ccmgr.middleware import NodeHeaders, SessionGate
 from ccmgr.resources import admin, aggregates, auth, controllers, health, openapi, static
+from ccmgr.resources import metrics as metrics_resource
 from ccmgr.runtime import Services, basedir_from
 from ccmgr.uiheaders import UIHeaders
 
@@ -51,16 +53,22 @@ def _render_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception
 
 
 def create_app(services: Services, *, external_login: Any = None,
-               collectors: Collectors | None = None) -> falcon.App:
+               collectors: Collectors | None = None, replicator: Any = None) -> falcon.App:
     """Wire the app. ``collectors`` (controller data) is built here unless a test injects
-    one; LDAP forwarding (``external_login``) defaults to the collectors' LDAP login."""
+    one; LDAP forwarding (``external_login``) defaults to the collectors' LDAP login;
+    ``replicator`` (this process's, if any) feeds the HA push metrics."""
     collectors = collectors or Collectors()
+    aggregate_resources = {path: aggregates.Aggregate(collectors, endpoint)
+                           for path, endpoint in aggregates.ENDPOINTS.items()}
+    metrics = metrics_wiring.build(
+        services, collectors, [(p, r.memo) for p, r in aggregate_resources.items()],
+        replicator)
     if external_login is None:
         def external_login(username: str, password: str) -> dict | None:
             return collectors.ldap_login(services.store.current(), username, password)
 
-    app = falcon.App(middleware=[NodeHeaders(services), SessionGate(services),
-                                 WriteForwarder(services), UIHeaders()])
+    app = falcon.App(middleware=[metrics.requests, NodeHeaders(services),
+                                 SessionGate(services), WriteForwarder(services), UIHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
     app.add_error_handler(falcon.HTTPError, _render_http_error)
@@ -79,9 +87,10 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/proxy/controllers/add", controllers.Add(services, collectors))
     app.add_route("/proxy/controllers/update", controllers.Update(services, collectors))
     app.add_route("/proxy/controllers/remove", controllers.Remove(services))
-    for path, endpoint in aggregates.ENDPOINTS.items():
-        app.add_route(path, aggregates.Aggregate(collectors, endpoint))
+    for path, resource in aggregate_resources.items():
+        app.add_route(path, resource)
     app.add_route("/openapi.json", openapi.OpenAPI())
+    app.add_route("/metrics", metrics_resource.Metrics(metrics.registry, metrics.token))
     app.add_sink(static.Static(), "/")
     return app
 
@@ -92,9 +101,10 @@ def get_app(basedir: str | None = None) -> falcon.App:
     config = services.store.current()
     logsetup.configure(config.logfile)
     bootstrap(services)
-    attach(services).start()  # push after writes; catch-up and heartbeat loop (one per node)
+    replicator = attach(services)
+    replicator.start()  # push after writes; catch-up and heartbeat loop (one per node)
     collectors = Collectors()
-    app = create_app(services, collectors=collectors)
+    app = create_app(services, collectors=collectors, replicator=replicator)
     gctune.tune()  # before the first fetch: see gctune for why and the figures
     collectors.warm_up(config)  # background controller logins, in this (forked) worker
     return app
