@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from ccmgr import gctune, logsetup
+from ccmgr.accesslog import RequestContext
 from ccmgr.bootstrap import bootstrap
 from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError
@@ -67,7 +68,7 @@ def create_app(services: Services, *, external_login: Any = None,
         def external_login(username: str, password: str) -> dict | None:
             return collectors.ldap_login(services.store.current(), username, password)
 
-    app = falcon.App(middleware=[metrics.requests, NodeHeaders(services),
+    app = falcon.App(middleware=[RequestContext(), metrics.requests, NodeHeaders(services),
                                  SessionGate(services), WriteForwarder(services), UIHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_error_handler(Exception, _render_unexpected)
@@ -99,7 +100,7 @@ def get_app(basedir: str | None = None) -> falcon.App:
     """Build everything from the basedir (``CCMGR_BASEDIR``), run first-start duties, wire."""
     services = Services.from_basedir(basedir_from(basedir))
     config = services.store.current()
-    logsetup.configure(config.logfile)
+    logsetup.configure_for(config)
     bootstrap(services)
     replicator = attach(services)
     replicator.start()  # push after writes; catch-up and heartbeat loop (one per node)
