@@ -41,9 +41,10 @@ class RequestContext:
             "client": getattr(req.context, "client", "") or req.remote_addr or "",
         }
         if req.uri_template != "/health":  # balancer probes would drown the log
-            access_log.info("%s %s %s %.1f ms user=%s client=%s", fields["method"],
+            access_log.info("%s %s %s %.1f ms user=%s client=%s id=%s", fields["method"],
                             fields["route"], status, fields["duration_ms"],
-                            fields["user"] or "-", fields["client"], extra={"http": fields})
+                            fields["user"] or "-", fields["client"], req.context.request_id,
+                            extra={"http": fields})
         token = getattr(req.context, "request_token", None)
         if token is not None:
             requestid._current.reset(token)
