@@ -62,10 +62,13 @@ def alert_states(site: Lab, name: str) -> set[str]:
 
 
 def node_session(node: str) -> tuple[requests.Session, str]:
+    """Through the balancer, pinned to ``node`` with HAProxy's SVR cookie (the nodes take
+    HTTPS from the balancers and peers only)."""
     s = requests.Session()
     s.trust_env = False
     s.verify = str(PLAN.paths.state / "pki" / "ca.crt")
-    url = f"https://{PLAN.hosts[node]}:19051"
+    s.cookies.set("SVR", node, domain=PLAN.vip)
+    url = f"https://{PLAN.vip}"
     reply = s.post(f"{url}/proxy/auth/login", timeout=30,
                    json={"username": "admin", "password": admin_password()})
     assert reply.status_code == 200, reply.text
@@ -118,7 +121,7 @@ def test_the_balancers_request_id_is_in_the_nodes_log(site):
     s.verify = str(PLAN.paths.state / "pki" / "ca.crt")
     address = PLAN.vip
     reply = s.get(f"https://{address}/proxy/auth/check", timeout=30,
-                  headers={"Host": "ccm.lab.test", "X-Request-Id": "client-made"})
+                  headers={"X-Request-Id": "client-made"})
     rid = reply.headers["X-Request-Id"]
     assert rid and rid != "client-made"
     assert s.get(f"https://{address}/metrics", timeout=30).status_code == 403
