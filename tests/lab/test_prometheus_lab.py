@@ -79,6 +79,13 @@ def test_prometheus_sees_a_controller_go_down_and_come_back(site):
     site.playbook("ansible/cmonsim.yml", "-e", f"cmonsim_wheelhouse={wheelhouse()}")
     from cmonsim.testing import admin_call
     sim_admin = f"http://{PLAN.hosts['cmon1']}:9500"
+
+    def sim_ready() -> bool:  # the service was just (re)started
+        try:
+            return bool(admin_call(sim_admin, "GET", "/controllers", timeout=5))
+        except OSError:
+            return False
+    assert poll(sim_ready, 60), "the simulated controllers' admin endpoint does not answer"
     admin_call(sim_admin, "DELETE", "/controllers/0/faults")
     node = PLAN.groups["ccm_primary"][0]
     s, url = node_session(node)
