@@ -98,9 +98,10 @@ def test_prometheus_sees_a_controller_go_down_and_come_back(site):
     for job, count in targets.items():
         assert poll(lambda j=job, c=count: len([r for r in query(site, f'up{{job="{j}"}}')
                                                 if r["value"][1] == "1"]) == c, 60), job
-    xid = [r for r in query(site, 'ccmgr_controller_up{name="cmon-01"}')
-           if node in r["metric"]["instance"]]
-    assert xid and xid[0]["value"][1] == "1"
+    def controller_up() -> list:  # after the next scrape of the node that fetched
+        return [r["value"][1] for r in query(site, 'ccmgr_controller_up{name="cmon-01"}')
+                if node in r["metric"]["instance"]]
+    assert poll(lambda: controller_up() == ["1"], 60), controller_up()
     assert query(site, 'haproxy_server_status{proxy="ccms",state="UP"}')
 
     assert sim_admin("PATCH", '{"mode": "refused"}')
