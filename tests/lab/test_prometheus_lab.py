@@ -133,6 +133,6 @@ def test_the_balancers_request_id_is_in_the_nodes_log(site):
     assert rid and rid != "client-made"
     assert s.get(f"https://{address}/metrics", timeout=30).status_code == 403
     found = [n for n in PLAN.groups["ccm"]
-             if site.ssh(n, f"grep -c 'id={rid}' /var/lib/ccmgr/ccmgr.log", check=False)
+             if site.ssh(n, f"grep -c 'id={rid}' /var/log/ccmgr/ccmgr.log", check=False)
              .stdout.strip() not in ("", "0")]
     assert len(found) == 1, found
