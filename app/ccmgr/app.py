@@ -13,11 +13,13 @@ import falcon
 
 from ccmgr import gctune, logsetup
 from ccmgr.access import BearerAuth, RoleGate
+from ccmgr.accesslog import RequestContext
 from ccmgr.bootstrap import bootstrap
 from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError, ConfigError, ServiceUnavailable
 from ccmgr.ha.forward import WriteForwarder
 from ccmgr.ha.replicator import attach
+from ccmgr.metrics import wiring as metrics_wiring
 from ccmgr.middleware import NodeHeaders, SessionGate
 from ccmgr.resources import (
     admin,
@@ -30,6 +32,7 @@ from ccmgr.resources import (
     settings,
     static,
 )
+from ccmgr.resources import metrics as metrics_resource
 from ccmgr.runtime import Services, basedir_from
 from ccmgr.uiheaders import UIHeaders
 from ccmgr.webwire import Compress, Cors
@@ -71,18 +74,24 @@ def _render_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception
 
 
 def create_app(services: Services, *, external_login: Any = None,
-               collectors: Collectors | None = None) -> falcon.App:
+               collectors: Collectors | None = None, replicator: Any = None) -> falcon.App:
     """Wire the app. ``collectors`` (controller data) is built here unless a test injects
     one; external logins (``external_login``) default to the collectors' LDAP, then
-    cmon-auth, login."""
+    cmon-auth, login; ``replicator`` (this process's, if any) feeds the HA push metrics."""
     collectors = collectors or Collectors()
+    aggregate_resources = {path: aggregates.Aggregate(collectors, endpoint)
+                           for path, endpoint in aggregates.ENDPOINTS.items()}
+    metrics = metrics_wiring.build(
+        services, collectors, [(p, r.memo) for p, r in aggregate_resources.items()],
+        replicator)
     if external_login is None:
         def external_login(username: str, password: str) -> dict | None:
             config = services.store.current()  # LDAP first, then cmon-auth (spec §2.5.3)
             return (collectors.ldap_login(config, username, password)
                     or collectors.cmon_login(config, username, password))
 
-    app = falcon.App(middleware=[Compress(), NodeHeaders(services), Cors(), BearerAuth(),
+    app = falcon.App(middleware=[RequestContext(), metrics.requests, Compress(),
+                                 NodeHeaders(services), Cors(), BearerAuth(),
                                  SessionGate(services), RoleGate(), WriteForwarder(services),
                                  UIHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
@@ -105,12 +114,13 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/proxy/controllers/add", controllers.Add(services, collectors))
     app.add_route("/proxy/controllers/update", controllers.Update(services, collectors))
     app.add_route("/proxy/controllers/remove", controllers.Remove(services))
-    for path, endpoint in aggregates.ENDPOINTS.items():
-        app.add_route(path, aggregates.Aggregate(collectors, endpoint))
+    for path, resource in aggregate_resources.items():
+        app.add_route(path, resource)
     # Routes win over the UI's sink at "/": the pass-through works with a UI installed.
     app.add_route("/v2/{rpc:path}", passthrough.V2(collectors))
     app.add_route("/v2multi/{rpc:path}", passthrough.V2Multi(collectors))
     app.add_route("/openapi.json", openapi.OpenAPI())
+    app.add_route("/metrics", metrics_resource.Metrics(metrics.registry, metrics.token))
     app.add_sink(static.Static(), "/")
     return app
 
@@ -119,11 +129,12 @@ def get_app(basedir: str | None = None) -> falcon.App:
     """Build everything from the basedir (``CCMGR_BASEDIR``), run first-start duties, wire."""
     services = Services.from_basedir(basedir_from(basedir))
     config = services.store.current()
-    logsetup.configure(config.logfile)
+    logsetup.configure_for(config)
     bootstrap(services)
-    attach(services).start()  # push after writes; catch-up and heartbeat loop (one per node)
+    replicator = attach(services)
+    replicator.start()  # push after writes; catch-up and heartbeat loop (one per node)
     collectors = Collectors()
-    app = create_app(services, collectors=collectors)
+    app = create_app(services, collectors=collectors, replicator=replicator)
     gctune.tune()  # before the first fetch: see gctune for why and the figures
     collectors.warm_up(config)  # background controller logins, in this (forked) worker
     return app

@@ -35,7 +35,7 @@ def prepare(basedir: str) -> Services:
     os.makedirs(basedir, mode=0o750, exist_ok=True)
     services = Services.from_basedir(basedir)
     config = services.store.current()
-    logsetup.configure(config.logfile)
+    logsetup.configure_for(config)
     log.info("ClusterControl Manager (ccmgr) v%s, basedir %s", __version__, basedir)
     password = bootstrap(services)
     if password and sys.stderr.isatty():

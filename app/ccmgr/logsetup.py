@@ -11,10 +11,13 @@ import logging
 import logging.handlers
 import os
 import sys
+from typing import Protocol
 
 from ccmgr.logescape import EscapeControls
+from ccmgr.logjson import JsonFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+FORMATS = ("text", "json")
 audit_log = logging.getLogger("ccmgr.audit")
 
 
@@ -32,15 +35,17 @@ def _open_private(path: str) -> None:
         os.close(fd)
 
 
-def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True) -> None:
-    """Idempotent: replaces ccmgr's handlers, leaves other loggers alone."""
+def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True,
+              fmt: str = "text", node: str = "") -> None:
+    """Idempotent: replaces ccmgr's handlers, leaves other loggers alone. ``fmt`` is the
+    config's ``log_format`` (``json``: one object per line, ``logjson``)."""
     logger = logging.getLogger("ccmgr")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
     logger.setLevel(level.upper())
     logger.propagate = False
-    formatter = logging.Formatter(FORMAT)
+    formatter = JsonFormatter(node) if fmt == "json" else logging.Formatter(FORMAT)
     escaping = EscapeControls()  # a record is one line, whatever its fields hold
     if stderr:
         stream = logging.StreamHandler(sys.stderr)
@@ -57,6 +62,18 @@ def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True) 
             handler.setFormatter(formatter)
             handler.addFilter(escaping)
             logger.addHandler(handler)
+
+
+class NodeConfig(Protocol):  # what of config.Config this needs (no import: a leaf)
+    logfile: str
+    node_name: str
+    doc: dict
+
+
+def configure_for(config: NodeConfig, *, stderr: bool = True) -> None:
+    """``configure`` with a node's logfile, ``log_format`` and name (``config.Config``)."""
+    configure(config.logfile, fmt=config.doc.get("log_format") or "text",
+              node=config.node_name, stderr=stderr)
 
 
 def audit(message: str, *args: object) -> None:

@@ -219,6 +219,30 @@ def _list_reply(items_key: str, item: str) -> dict:
                 (items_key, "last_updated"))
 
 
+# --- observability (issue 14): partial-result headers and /metrics ----------------------
+PARTIAL_HEADERS = {
+    "X-Ccmgr-Controllers": {"description": "<answered>/<total>: how many configured "
+                            "controllers answered the fetches this reply was built from",
+                            "schema": {"type": "string", "pattern": "^[0-9]+/[0-9]+$"}},
+    "X-Ccmgr-Failed": {"description": "Comma-separated xids of the controllers that did not "
+                       "answer (their part is older data or missing); absent when all did",
+                       "schema": STR},
+}
+
+
+def _observability(paths: dict) -> None:
+    for path in (*STATUS_ENDPOINTS, *LIST_ENDPOINTS):
+        for op in paths[path].values():
+            op["responses"]["200"]["headers"] = dict(PARTIAL_HEADERS)
+    paths["/metrics"] = {"get": {
+        "summary": "Prometheus metrics of this node (docs/observability.md)",
+        "tags": ["ops"], "security": [{"metricsToken": []}, {"sid": []}],
+        "responses": {
+            "200": {"description": "Prometheus text exposition format",
+                    "content": {"text/plain": {"schema": STR}}},
+            "401": _json(ENV, "Neither the node's metrics token nor a session")}}}
+
+
 @cache
 def document() -> dict:
     env_reply = _json(ENV, "Reply envelope")
@@ -287,6 +311,7 @@ def document() -> dict:
     for path, (key, item, summary) in LIST_ENDPOINTS.items():
         paths[path] = _get_post(summary, _json(_list_reply(key, item), "One page"),
                                 "ListRequest")
+    _observability(paths)
     schemas = _schemas()
     schemas["LoginRequest"] = _nullable(_obj({"username": STR, "password": STR,
                                               "ldap_only": BOOL}))
@@ -310,7 +335,9 @@ def document() -> dict:
         "components": {"schemas": schemas, "securitySchemes": {
             "sid": {"type": "apiKey", "in": "cookie", "name": "sid"},
             "bearer": {"type": "http", "scheme": "bearer",
-                       "description": "An API token (ccmgradm token create)"}}},
+                       "description": "An API token (ccmgradm token create)"},
+            "metricsToken": {"type": "http", "scheme": "bearer",
+                             "description": "<basedir>/metrics.token of the node"}}},
     }
 
 

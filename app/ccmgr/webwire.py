@@ -50,6 +50,9 @@ class Compress:
         resp.append_header("Vary", "Accept-Encoding")
 
 
+EXPOSE_HEADERS = "X-Ccmgr-Node, X-Ccmgr-Data-Age, X-Ccmgr-Controllers, X-Ccmgr-Failed, X-Request-Id"
+
+
 class Cors:
     """After ``NodeHeaders`` (which loads the config the allow-list is read from)."""
 
@@ -77,4 +80,6 @@ class Cors:
             return
         resp.set_header("Access-Control-Allow-Origin", origin)
         resp.set_header("Access-Control-Allow-Credentials", "true")
+        # A UI on another origin may read the partial-result and tracing headers too.
+        resp.set_header("Access-Control-Expose-Headers", EXPOSE_HEADERS)
         resp.append_header("Vary", "Origin")

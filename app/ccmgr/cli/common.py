@@ -36,7 +36,7 @@ def open_services(args: argparse.Namespace) -> Services:
     attach(services)  # a write made here on the primary reaches the secondaries before we exit
     logfile = config.logfile
     if os.path.exists(logfile) and os.access(logfile, os.W_OK):
-        logsetup.configure(logfile, stderr=False)
+        logsetup.configure_for(config, stderr=False)
     return services
 
 

@@ -95,6 +95,7 @@ class CmonClient:
         self.ca_file = ca_file
         self.timeout = timeout
         self.sid = ""
+        self.logged_in_at = 0.0  # wall time of the last successful login; 0 = never
         self.controller_id = ""
         self.version = ""
         self.last_status = ""  # request_status of the last reply (auth classification)
@@ -190,6 +191,7 @@ class CmonClient:
             if not self.sid:
                 raise BadReply(f"{self.base}/v2/auth: login reply without a cmon-sid cookie")
             self.user = reply.get("user") if isinstance(reply.get("user"), dict) else {}
+            self.logged_in_at = time.time()  # wall time, for the metrics
             return reply
 
     def _key_login(self, creds: Credentials, deadline: float | None) -> tuple[_Reply, dict]:

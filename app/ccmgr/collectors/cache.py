@@ -117,6 +117,11 @@ class Cache:
                 del self._flights[key]
             self.changes += 1
 
+    def items(self) -> list[tuple[Hashable, Entry]]:
+        """Every entry as it is now (read by the metrics; never starts a fetch)."""
+        with self._lock:
+            return list(self._entries.items())
+
     def keys(self) -> list[Hashable]:
         with self._lock:
             return list(self._entries) + [k for k in self._flights if k not in self._entries]

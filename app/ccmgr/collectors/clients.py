@@ -90,6 +90,12 @@ class ClientRegistry:
             self._clients[(identity, xid)] = (fp, client)
             return client
 
+    def default_clients(self) -> dict[str, CmonClient]:
+        """The shared (static-credential) client of each controller, by xid."""
+        with self._lock:
+            return {xid: held[1] for (identity, xid), held in self._clients.items()
+                    if identity == DEFAULT_IDENTITY}
+
     def throwaway(self, instance: dict, creds: Credentials, timeout: float) -> CmonClient:
         """A client that is not kept (controllers/test, LDAP login attempts)."""
         return CmonClient(self.http, instance.get("url", ""), creds,

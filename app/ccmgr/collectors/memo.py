@@ -61,7 +61,12 @@ class VersionedMemo:
 class ReplyMemo(VersionedMemo):
     """Rendered replies by (request, identity) with the data versions they were made from:
     dashboards repeat the same queries, and a view over 2000 clusters costs far more than
-    a lookup. Any refresh of any controller's data changes the versions."""
+    a lookup. Any refresh of any controller's data changes the versions.
+    ``hits``/``misses`` count lookups (read by the metrics; an unlocked += may lose a
+    count under a race, which an estimate can afford)."""
+
+    hits = 0
+    misses = 0
 
     @staticmethod
     def key(path: str, request: Any, who: Who, data: Sequence[ControllerData],
@@ -70,7 +75,12 @@ class ReplyMemo(VersionedMemo):
         return (path, request, who, kinds), tuple(c.version_key for c in data)
 
     def get(self, key: tuple[Hashable, Hashable]) -> bytes | None:
-        return self.lookup(*key)
+        body = self.lookup(*key)
+        if body is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return body
 
     def put(self, key: tuple[Hashable, Hashable], value: bytes) -> None:
         self.store(key[0], key[1], value)

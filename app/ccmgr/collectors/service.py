@@ -83,6 +83,9 @@ class Collectors:
         self._swept = 0.0
         self._snapshots = VersionedMemo(MAX_SNAPSHOTS)  # versions: Cache.changes
         self._snapshots_at = 0  # Cache.changes the kept snapshots were made at
+        # Called after every fetch with (xid, kind, seconds, error or None): the metrics
+        # (ccmgr.metrics) count here without this layer knowing about them.
+        self.fetch_observers: list[Callable[[str, str, float, CmonError | None], None]] = []
 
     # -- settings and pools -----------------------------------------------------------------
     def ttl(self, config: Config) -> float:
@@ -114,16 +117,25 @@ class Collectors:
 
     # -- collection -------------------------------------------------------------------------
     def _fetch_fn(self, kind: str, client: CmonClient, config: Config, ids: list[int],
-                  fanout: Executor) -> Callable[[], Any]:
+                  fanout: Executor, xid: str = "") -> Callable[[], Any]:
         timeout = float(config.timeout)
 
         def run() -> Any:
-            ctx = FetchContext(deadline=time.monotonic() + timeout,
+            started = time.monotonic()
+            ctx = FetchContext(deadline=started + timeout,
                                now=datetime.now().astimezone(), cluster_ids=ids,
                                fetch_jobs_hours=config.settings.fetch_jobs_hours,
                                fetch_backups_days=config.settings.fetch_backups_days,
                                fanout=fanout)
-            return FETCHERS[kind](client, ctx)
+            error: CmonError | None = None
+            try:
+                return FETCHERS[kind](client, ctx)
+            except CmonError as exc:
+                error = exc
+                raise
+            finally:
+                for observe in self.fetch_observers:
+                    observe(xid, kind, time.monotonic() - started, error)
 
         return run
 
@@ -140,7 +152,8 @@ class Collectors:
             ids = cluster_ids(clusters[instance["xid"]].data) if clusters else []
             key = (identity, instance["xid"], kind)
             pending[(kind, instance["xid"])] = self.cache.start(
-                key, partial(self._fetch_fn, kind, client, config, ids, fanout), pool,
+                key, partial(self._fetch_fn, kind, client, config, ids, fanout, instance["xid"]),
+                pool,
                 ttl=ttl, error_ttl=min(ERROR_TTL, ttl), force=force)
         return pending
 

@@ -39,6 +39,7 @@ from ccmgr.fields import type_name, type_ok
 ROLES = ("primary", "secondary")
 USER_ROLES = ("admin", "viewer")  # users[].role (ccmgr.users.ROLES)
 SAMESITE = ("Strict", "Lax", "None")
+LOG_FORMATS = ("text", "json")
 
 # Keys that travel between nodes (design.md §2) and the ones that stay on a node.
 SHARED_KEYS = (
@@ -49,6 +50,7 @@ SHARED_KEYS = (
 LOCAL_KEYS = (
     "filename", "webapproot", "logfile", "frontend_path", "port", "tls_cert", "tls_key",
     "bind_address", "node_name", "role", "peers", "trusted_proxies", "peer_ca_file",
+    "log_format",
 )
 META_KEYS = ("generation", "epoch")
 
@@ -58,7 +60,7 @@ WRITE_ORDER = (
     "timeout", "logfile", "users", "frontend_path", "port", "tls_cert", "tls_key",
     "session_ttl", "single_controller", "session_samesite", "bind_address", "node_name",
     "role", "peers", "trusted_proxies", "peer_ca_file", "replication_wait",
-    "fetch_concurrency", "cache_ttl", "tokens", "cors_origins", "generation",
+    "fetch_concurrency", "cache_ttl", "tokens", "cors_origins", "log_format", "generation",
     "epoch",
 )
 
@@ -339,6 +341,9 @@ def parse_config(path: str, raw: Any) -> Config:
     doc["fetch_concurrency"] = _int_key(path, raw, "fetch_concurrency",
                                         DEFAULT_FETCH_CONCURRENCY)
     doc["cache_ttl"] = _int_key(path, raw, "cache_ttl", DEFAULT_CACHE_TTL)
+    log_format = _str_key(path, raw, "log_format", "", LOG_FORMATS)
+    if log_format:
+        doc["log_format"] = log_format
     doc["generation"] = _int_key(path, raw, "generation", 0, minimum=0)
     doc["epoch"] = _int_key(path, raw, "epoch", 0, minimum=0)
     return Config(path=path, doc=doc)

@@ -51,7 +51,9 @@ class WriteForwarder:
         url = f"https://{primary.address}:{primary.port}{req.path}"
         headers = {"Content-Type": req.content_type or "application/json",
                    "User-Agent": req.user_agent or "", FORWARDED_HEADER: config.node_name,
-                   "X-Forwarded-For": req.context.client}
+                   "X-Forwarded-For": req.context.client,
+                   # one id follows the write into the primary's log
+                   "X-Request-Id": getattr(req.context, "request_id", "")}
         for name in ("Cookie", "Authorization"):  # a session cookie or an API token
             if req.get_header(name):
                 headers[name] = req.get_header(name)

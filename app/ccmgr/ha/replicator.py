@@ -48,6 +48,9 @@ class Replicator:
         self._next_try: dict[str, float] = {}
         self._merged = False  # a push answer brought revocations this node did not have
         self._backoff: dict[str, float] = {}
+        # Pushes made by this process, by peer (the metrics read them).
+        self.pushes: dict[str, int] = {}
+        self.push_failures: dict[str, int] = {}
 
     # --- pushing -----------------------------------------------------------------------
     def push_all(self, wait_s: float | None = None) -> dict[str, dict]:
@@ -111,6 +114,9 @@ class Replicator:
         self.state.update(change)
         merged, self._merged = self._merged, False
         for name, result in results.items():
+            self.pushes[name] = self.pushes.get(name, 0) + 1
+            if not result.get("ok"):
+                self.push_failures[name] = self.push_failures.get(name, 0) + 1
             if result.get("ok"):
                 self._backoff.pop(name, None)
                 self._next_try[name] = now if merged else now + HEARTBEAT_S

@@ -15,7 +15,7 @@ import falcon
 
 from ccmgr.collectors.memo import ReplyMemo
 from ccmgr.collectors.service import Collectors
-from ccmgr.resources.common import body_of, set_age, who
+from ccmgr.resources.common import body_of, set_age, set_partial, who
 from ccmgr.views import alarms, backups, clusters, jobs, listrequest, logs
 
 
@@ -64,6 +64,7 @@ class Aggregate:
             force_clusters=request.force_update and ep.forces_clusters)
         kinds = tuple(dict.fromkeys(("clusters", *ep.kinds)))
         set_age(resp, data, kinds, self.collectors.clock())
+        set_partial(resp, data, kinds)
         key = self.memo.key(req.path, request, acting, data, kinds)
         body = self.memo.get(key)
         if body is None:

@@ -10,6 +10,8 @@ from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.resources.requests_in import read_json
 
 AGE_HEADER = "X-Ccmgr-Data-Age"
+CONTROLLERS_HEADER = "X-Ccmgr-Controllers"
+FAILED_HEADER = "X-Ccmgr-Failed"
 
 
 def body_of(req: falcon.Request) -> dict | None:
@@ -33,3 +35,16 @@ def set_age(resp: falcon.Response, controllers: Iterable[ControllerData],
              if k in kinds and t is not None]
     if times:
         resp.set_header(AGE_HEADER, str(int(max(0.0, now - min(times)))))
+
+
+def set_partial(resp: falcon.Response, controllers: Iterable[ControllerData],
+                kinds: Iterable[str]) -> None:
+    """``X-Ccmgr-Controllers: <answered>/<total>`` and, when some did not answer,
+    ``X-Ccmgr-Failed: <xid>,...``: a controller whose latest fetch of any kind the reply
+    reads failed did not answer (its part of the body is older data or missing)."""
+    kinds = tuple(kinds)
+    controllers = list(controllers)
+    failed = [c.xid for c in controllers if any(k in c.errors for k in kinds)]
+    resp.set_header(CONTROLLERS_HEADER, f"{len(controllers) - len(failed)}/{len(controllers)}")
+    if failed:
+        resp.set_header(FAILED_HEADER, ",".join(failed))

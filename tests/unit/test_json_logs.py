@@ -1,0 +1,80 @@
+"""log_format json: every line parses, carries the request id, holds no secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from ccmgr import logsetup
+from ccmgr.config.store import read_config
+from daemonkit import write_config
+
+
+@pytest.fixture
+def json_log(tmp_path):
+    path = tmp_path / "ccmgr.json.log"
+    logsetup.configure(str(path), fmt="json", node="node-j", stderr=False)
+    yield path
+    logsetup.configure(None, stderr=False)
+    logging.getLogger("ccmgr").handlers.clear()
+
+
+def _lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_lines_parse_and_carry_the_request_id(harness, json_log):
+    reply = harness.client.simulate_get("/proxy/auth/check",
+                                        headers={"X-Request-Id": "rid-abc.123"})
+    assert reply.headers["X-Request-Id"] == "rid-abc.123"
+    made = harness.client.simulate_get("/proxy/auth/check").headers["X-Request-Id"]
+    assert len(made) == 32
+    odd = harness.client.simulate_get("/proxy/auth/check",
+                                      headers={"X-Request-Id": "a b\nforged"})
+    assert odd.headers["X-Request-Id"] != "a b\nforged"  # not a plain token: a new id
+    lines = _lines(json_log)
+    access = [x for x in lines if x["logger"] == "ccmgr.access"]
+    assert [x["request_id"] for x in access] == ["rid-abc.123", made,
+                                                 odd.headers["X-Request-Id"]]
+    first = access[0]
+    assert first["method"] == "GET" and first["route"] == "/proxy/auth/check"
+    assert first["status"] == 401 and first["node"] == "node-j" and first["level"] == "INFO"
+    assert isinstance(first["duration_ms"], float) and first["client"]
+    assert first["time"].endswith("Z")
+
+
+def test_no_password_token_or_cookie_in_any_line(harness, json_log):
+    secret_pw = "Wr0ng-Pass!word"
+    harness.client.simulate_post("/proxy/auth/login", body=json.dumps(
+        {"username": "admin", "password": secret_pw}), headers={"X-Request-Id": "rid-bad"})
+    sid = harness.login()
+    new_pw = "N3w-Secret!pw"
+    reply = harness.post("/proxy/auth/setpassword", {"old_password": harness.admin_password,
+                                                     "new_password": new_pw}, sid=sid,
+                         headers={"X-Request-Id": "rid-setpw"})
+    assert reply.status_code == 200, reply.text
+    token = (harness.services.basedir + "/metrics.token")
+    with open(token, encoding="utf-8") as handle:
+        metrics_token = handle.read().strip()
+    harness.client.simulate_get("/metrics", headers={
+        "Authorization": f"Bearer {metrics_token}"})
+    harness.client.simulate_get("/metrics", headers={"Authorization": "Bearer guessed-tok"})
+    text = json_log.read_text()
+    lines = _lines(json_log)
+    for secret in (secret_pw, new_pw, harness.admin_password, sid, metrics_token,
+                   "guessed-tok", harness.services.secret.get().hex()):
+        assert secret not in text
+    audits = [x for x in lines if x.get("audit")]
+    assert any(x["request_id"] == "rid-bad" and "AccessDenied" in x["message"] for x in audits)
+    assert any(x["request_id"] == "rid-setpw" for x in audits)
+    assert any(x.get("user") == "admin" and x["route"] == "/proxy/auth/setpassword"
+               for x in lines if x["logger"] == "ccmgr.access")
+
+
+def test_log_format_is_validated(tmp_path):
+    write_config(tmp_path, {"log_format": "json"})
+    assert read_config(str(tmp_path / "ccmgr.yaml")).doc["log_format"] == "json"
+    write_config(tmp_path, {"log_format": "xml"})
+    with pytest.raises(Exception, match="log_format"):
+        read_config(str(tmp_path / "ccmgr.yaml"))
