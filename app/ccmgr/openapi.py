@@ -349,6 +349,8 @@ PASSTHROUGH_NOTE = ("Forwarded as a POST of /v2/<rpc> with the session's identit
 
 
 def _issue13_additions(paths: dict, schemas: dict) -> None:
+    from ccmgr.resources.passthrough import RPC_PATH  # the one statement of the rule
+
     for path in ("/proxy/controllers/test", "/proxy/controllers/add",
                  "/proxy/controllers/update", "/proxy/controllers/remove"):
         responses = paths[path]["post"]["responses"]
@@ -360,8 +362,14 @@ def _issue13_additions(paths: dict, schemas: dict) -> None:
                                      "fetch_backups_days)", _json(
         _obj({"config": _obj({"fetch_backups_days": INT, "fetch_jobs_hours": INT})},
              ("config",)), "The settings"), tag="proxy") for m in ("get", "post")}
-    rpc = {"name": "rpc", "in": "path", "required": True, "schema": STR,
+    rpc = {"name": "rpc", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": RPC_PATH},
            "description": "The cmon RPC path below /v2/, e.g. clusters or jobs"}
+    # GET carries the routing in the query string (controller_id works too, as in a POST
+    # body; the schema names xid, the form clients use).
+    xid_query = {"name": "xid", "in": "query", "required": True,
+                 "schema": {"type": "string", "minLength": 5},
+                 "description": "The controller's xid (or pass controller_id instead)"}
     any_object = {"type": "object", "additionalProperties": True}
     errors = {"403": _json(ENV, VIEWER_DENIED),
               "404": _json(ENV, "Unknown controller, or no reply from it (UnknownError)"),
@@ -377,11 +385,12 @@ def _issue13_additions(paths: dict, schemas: dict) -> None:
                                  "xid -> reply"), tag="pass-through",
                            errors={"403": errors["403"]})
         for op in (one[method], many[method]):
-            op["parameters"] = [rpc]
+            op["parameters"] = [rpc, xid_query] if op is one["get"] else [rpc]
             op["description"] = PASSTHROUGH_NOTE
             op["responses"]["400"] = _json({"oneOf": [ENV, ERR]}, "Malformed request")
         if method == "post":
-            one[method]["requestBody"] = {"required": False, "content": {
+            # Without a body the query string is the body, and it has no routing then.
+            one[method]["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": _ref("RpcRequest")}}}
             many[method]["requestBody"] = {"required": False, "content": {
                 "application/json": {"schema": _ref("RpcMultiRequest")}}}
@@ -391,7 +400,10 @@ def _issue13_additions(paths: dict, schemas: dict) -> None:
                                                 "description": "comma-separated xids"}]
     paths["/v2/{rpc}"] = one
     paths["/v2multi/{rpc}"] = many
-    schemas["RpcRequest"] = _obj({"xid": STR, "controller_id": STR, "operation": STR},
-                                 extra=True)
-    schemas["RpcMultiRequest"] = _obj({"xids": {"type": "array", "items": STR},
-                                       "operation": STR}, extra=True)
+    # The rest of the body is the controller's business: ccmgr forwards it unread.
+    schemas["RpcRequest"] = {
+        **_obj({"xid": {"type": "string", "minLength": 5},
+                "controller_id": {"type": "string", "minLength": 1}}, extra=True),
+        "anyOf": [{"required": ["xid"]}, {"required": ["controller_id"]}]}
+    schemas["RpcMultiRequest"] = _obj({"xids": {"type": "array", "items": STR,
+                                                "nullable": True}}, extra=True)

@@ -16,8 +16,10 @@ import re
 
 import falcon
 
+from ccmgr import bodyguard
+from ccmgr.bodyguard import raw_body
 from ccmgr.collectors.service import Collectors, RelayReply
-from ccmgr.errors import BodyTooLarge, CcmgrError, value_envelope
+from ccmgr.errors import BodyTooLarge, CcmgrError, InvalidRequest, value_envelope
 from ccmgr.resources.common import who
 from ccmgr.resources.requests_in import DEFAULT_LIMIT
 
@@ -25,7 +27,10 @@ NO_CMON = {"request_created": "", "request_processed": "",
            "request_status": "ObjectNotFound", "error_string": "No cmon found by xid."}
 
 
-_MODULE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)*$")
+# The RPC path below /v2/: a module, then segments that may hold single dots (never "..",
+# nothing that could climb out of /v2/ on the controller). openapi.py states the same rule.
+RPC_PATH = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)*$"
+_MODULE = re.compile(RPC_PATH)
 
 
 class PassthroughError(CcmgrError):
@@ -41,7 +46,7 @@ def _error(status: str, message: str, code: int) -> CcmgrError:
 
 def _module(rpc: str) -> str:
     """The RPC path below /v2/; nothing that could climb out of it on the controller."""
-    if not _MODULE.match(rpc) or ".." in rpc:
+    if not _MODULE.match(rpc):
         raise _error("InvalidRequest", f"invalid RPC path '/v2/{rpc[:80]}'", 400)
     return rpc
 
@@ -50,16 +55,17 @@ def _read_body(req: falcon.Request) -> dict:
     length = req.content_length
     if length is not None and length > DEFAULT_LIMIT:
         raise BodyTooLarge(f"request body too large ({length} bytes, limit {DEFAULT_LIMIT})")
-    raw = req.bounded_stream.read(DEFAULT_LIMIT + 1)
+    raw = raw_body(req, DEFAULT_LIMIT)
     if len(raw) > DEFAULT_LIMIT:
         raise BodyTooLarge(f"request body too large (limit {DEFAULT_LIMIT} bytes)")
     if len(raw) < 2:
         # cmon-proxy: the first value of each query parameter, all as strings.
         return {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _error("InvalidRequest", f"couldn't read request body: {exc}", 400) from None
+    try:  # the same limits as every other body (depth, huge integers, lone surrogates)
+        body = bodyguard.loads(raw)
+    except InvalidRequest as exc:
+        raise _error("InvalidRequest", f"couldn't read request body: {exc.message}",
+                     400) from None
     if not isinstance(body, dict):
         raise _error("InvalidRequest", "couldn't read request body: not a JSON object", 400)
     return body
