@@ -2,7 +2,7 @@
 // controllers banner) around the page the URL names.
 import "./styles.css";
 import { render, type JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, onSessionExpired } from "./api";
 import { Link } from "./components";
 import { formatDuration, formatNumber } from "./format";
@@ -62,7 +62,9 @@ function RefreshControl(): JSX.Element {
 function UserMenu({ user, onLogout }: { user: User; onLogout: () => void }): JSX.Element {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
+  // A layout effect is in place before the next key press is handled (useEffect runs
+  // after paint, so an Escape typed at once could come before its listener).
+  useLayoutEffect(() => {
     if (!open) return undefined;
     const close = (e: KeyboardEvent): void => {
       if (e.key !== "Escape") return;
