@@ -405,5 +405,7 @@ def _issue13_additions(paths: dict, schemas: dict) -> None:
         **_obj({"xid": {"type": "string", "minLength": 5},
                 "controller_id": {"type": "string", "minLength": 1}}, extra=True),
         "anyOf": [{"required": ["xid"]}, {"required": ["controller_id"]}]}
-    schemas["RpcMultiRequest"] = _obj({"xids": {"type": "array", "items": STR,
-                                                "nullable": True}}, extra=True)
+    # xids: a list, or a comma-separated string as in ?xids=a,b; null or absent = all.
+    schemas["RpcMultiRequest"] = _obj({"xids": {
+        "anyOf": [{"type": "array", "items": STR}, {"type": "string"}], "nullable": True}},
+        extra=True)

@@ -58,8 +58,9 @@ def _read_body(req: falcon.Request) -> dict:
     raw = raw_body(req, DEFAULT_LIMIT)
     if len(raw) > DEFAULT_LIMIT:
         raise BodyTooLarge(f"request body too large (limit {DEFAULT_LIMIT} bytes)")
-    if len(raw) < 2:
-        # cmon-proxy: the first value of each query parameter, all as strings.
+    if not raw.strip() or (len(raw) < 2 and req.query_string):
+        # cmon-proxy (spec §2.9.1): a body shorter than 2 bytes with a query string is
+        # replaced by the first value of each query parameter, all as strings.
         return {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()}
     try:  # the same limits as every other body (depth, huge integers, lone surrogates)
         body = bodyguard.loads(raw)
