@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from hapair import build_pair, same_shared, sshd_available, wait_for
+from hapair import build_pair, running, sshd_available
 
 pytestmark = pytest.mark.skipif(sshd_available() is not None,
                                 reason=f"HA pair: {sshd_available()}")
@@ -19,17 +19,8 @@ pytestmark = pytest.mark.skipif(sshd_available() is not None,
 @pytest.fixture
 def pair(tmp_path):
     a, b = build_pair(tmp_path)
-    try:
-        a.start_sshd()
-        b.start_sshd()
-        a.start()
-        b.start()
-        wait_for(lambda: same_shared(a, b))
-        yield a, b
-    finally:
-        for node in (a, b):
-            node.stop()
-            node.stop_sshd()
+    with running(a, b) as nodes:
+        yield nodes
 
 
 def test_appliance_and_writes_on_the_secondary(browser, pair):

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,3 +199,20 @@ def login(node: Node, username: str, password: str) -> requests.Session:
                    data=json.dumps({"username": username, "password": password}))
     assert reply.status_code == 200, reply.text
     return s
+
+
+@contextlib.contextmanager
+def running(a: Node, b: Node) -> Iterator[tuple[Node, Node]]:
+    """Both nodes' sshd and daemons started, the secondary in sync with the primary's first
+    bundle; everything stopped afterwards, also when the test fails."""
+    try:
+        a.start_sshd()
+        b.start_sshd()
+        a.start()
+        b.start()
+        wait_for(lambda: same_shared(a, b))
+        yield a, b
+    finally:
+        for node in (a, b):
+            node.stop()
+            node.stop_sshd()

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import pytest
-from hapair import build_pair, login, same_shared, sshd_available, wait_for
+from hapair import build_pair, login, running, same_shared, sshd_available, wait_for
 
 pytestmark = pytest.mark.skipif(sshd_available() is not None,
                                 reason=f"HA pair: {sshd_available()}")
@@ -16,17 +16,8 @@ pytestmark = pytest.mark.skipif(sshd_available() is not None,
 @pytest.fixture
 def pair(tmp_path):
     a, b = build_pair(tmp_path)
-    try:
-        a.start_sshd()
-        b.start_sshd()
-        a.start()
-        b.start()
-        wait_for(lambda: same_shared(a, b))  # the secondary took the primary's first bundle
-        yield a, b
-    finally:
-        for node in (a, b):
-            node.stop()
-            node.stop_sshd()
+    with running(a, b) as nodes:
+        yield nodes
 
 
 def admin_password(node):

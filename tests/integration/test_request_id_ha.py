@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from hapair import build_pair, login, same_shared, sshd_available, wait_for
+from hapair import build_pair, login, running, sshd_available, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.skipif(sshd_available() is not None,
@@ -27,17 +27,8 @@ def pair(tmp_path_factory):
         doc = yaml.safe_load(path.read_text())
         doc["log_format"] = "json"
         path.write_text(yaml.safe_dump(doc))
-    try:
-        a.start_sshd()
-        b.start_sshd()
-        a.start()
-        b.start()
-        wait_for(lambda: same_shared(a, b))
-        yield a, b
-    finally:
-        for node in (a, b):
-            node.stop()
-            node.stop_sshd()
+    with running(a, b) as nodes:
+        yield nodes
 
 
 def _metrics(node) -> dict[tuple, float]:
