@@ -223,8 +223,10 @@ class CmonClient:
         return response, reply
 
     # -- calls -----------------------------------------------------------------------------
-    def call(self, module: str, body: dict, deadline: float | None = None) -> dict:
-        """One RPC; returns the reply of a ``request_status: Ok`` answer, raises otherwise."""
+    def _post_logged_in(self, module: str, body: dict, deadline: float | None):
+        """The POST with this client's session, logging in first when it has none, and once
+        more (with one retry) when the controller says the session is gone: HTTP 401/403 or
+        ``request_status: AuthRequired`` in a 200 body."""
         if not self.sid:
             self.authenticate(deadline)
         sid = self.sid
@@ -232,6 +234,11 @@ class CmonClient:
         if response.status_code in (401, 403) or _says_auth_required(response):
             self.authenticate(deadline, stale_sid=sid)
             response = self._post(module, body, deadline, self.sid)
+        return response
+
+    def call(self, module: str, body: dict, deadline: float | None = None) -> dict:
+        """One RPC; returns the reply of a ``request_status: Ok`` answer, raises otherwise."""
+        response = self._post_logged_in(module, body, deadline)
         reply = self._decode(module, response)
         status = str(reply.get("request_status"))
         if status != "Ok":
@@ -247,13 +254,7 @@ class CmonClient:
         The reply is not judged (any ``request_status`` is the caller's business); only a
         lost session is, with one re-login and one retry as for every call. Transport
         failures raise as in ``call``."""
-        if not self.sid:
-            self.authenticate(deadline)
-        sid = self.sid
-        response = self._post(module, body, deadline, sid)
-        if response.status_code in (401, 403) or _says_auth_required(response):
-            self.authenticate(deadline, stale_sid=sid)
-            response = self._post(module, body, deadline, self.sid)
+        response = self._post_logged_in(module, body, deadline)
         new_sid = _sid_from(response)
         if new_sid:
             self.sid = new_sid

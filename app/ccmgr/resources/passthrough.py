@@ -86,7 +86,10 @@ def _json_object(reply: RelayReply) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-class V2:
+class _Relay:
+    """Both pass-through routes: a session is needed and viewers are refused, in the
+    envelope (an RPC may change anything on a controller)."""
+
     auth_required = True
     admin_only = True
     denied_shape = "envelope"
@@ -94,6 +97,8 @@ class V2:
     def __init__(self, collectors: Collectors) -> None:
         self.collectors = collectors
 
+
+class V2(_Relay):
     def on_post(self, req: falcon.Request, resp: falcon.Response, rpc: str) -> None:
         module = _module(rpc)
         body = _read_body(req)
@@ -125,14 +130,7 @@ class V2:
     on_get = on_post
 
 
-class V2Multi:
-    auth_required = True
-    admin_only = True
-    denied_shape = "envelope"
-
-    def __init__(self, collectors: Collectors) -> None:
-        self.collectors = collectors
-
+class V2Multi(_Relay):
     def on_post(self, req: falcon.Request, resp: falcon.Response, rpc: str) -> None:
         module = _module(rpc)
         body = _read_body(req)
