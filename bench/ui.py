@@ -31,7 +31,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "tests" / "browser"))
 
 from browserkit import BUILT, CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from cmonsim.testing import start_estate  # noqa: E402

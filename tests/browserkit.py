@@ -1,5 +1,7 @@
 """Browser-test helpers shared by tests/browser and the lab's dashboard test (a module with
-a unique name: several conftest.py files would clash on import)."""
+a unique name: several conftest.py files would clash on import). The Playwright session
+and the browser are session fixtures in tests/conftest.py: Playwright's sync API runs one
+session per thread, so every test that drives Chromium must share it."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import os
 import shutil
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -16,6 +20,14 @@ SCREENSHOTS = REPO / "build" / "screenshots"
 AXE = REPO / "app" / "ui" / "node_modules" / "axe-core" / "axe.min.js"
 BUILT = REPO / "app" / "ccmgr" / "webui" / "index.html"
 CONFIGURED = 3  # controllers in the daemon's config; the estate has one more
+
+
+def need(ok: bool, why: str) -> None:
+    """Skip when a browser-test tool is missing, but fail on CI (browser tests must run there)."""
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{why} (browser tests must run on CI)")
+        pytest.skip(why)
 
 
 def login(page, site, password: str | None = None) -> None:

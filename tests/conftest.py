@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import urllib3
+from browserkit import CHROMIUM, CHROMIUM_ARGS, need
 from ccmgr.app import create_app
 from ccmgr.bootstrap import bootstrap
 from ccmgr.runtime import Services
@@ -59,3 +61,24 @@ def daemon(basedir: Path) -> Iterator[Daemon]:
         yield d
     finally:
         stop_daemon(d)
+
+
+@pytest.fixture(scope="session")
+def playwright_api():
+    """One Playwright session for the whole run: its sync API refuses a second one in the
+    same thread, and the browser tests and the lab's dashboard test run in one pytest."""
+    need(os.access(CHROMIUM, os.X_OK), "chromium is not installed (make host-deps)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    need(sync_playwright is not None, "playwright is not installed (make venv)")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api):
+    b = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()

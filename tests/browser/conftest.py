@@ -8,42 +8,19 @@ missing browser fails instead of skipping.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browserkit import AXE, BUILT, CHROMIUM, CHROMIUM_ARGS, CONFIGURED
+from browserkit import AXE, BUILT, CONFIGURED, need
 from ccmgr.xid import new_xid
 from cmonsim.testing import SimEstate, start_estate
 from daemonkit import Daemon, start_daemon, stop_daemon, write_config
 
 
-def _need(ok: bool, why: str) -> None:
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why} (browser tests must run on CI)")
-        pytest.skip(why)
-
-
 @pytest.fixture(scope="session")
-def playwright_api():
-    _need(os.access(CHROMIUM, os.X_OK), "chromium is not installed (make host-deps)")
-    _need(BUILT.is_file() and AXE.is_file(), "the UI is not built (make venv)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    _need(sync_playwright is not None, "playwright is not installed (make venv)")
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_api):
-    b = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield b
-    b.close()
+def ui_built() -> None:
+    need(BUILT.is_file() and AXE.is_file(), "the UI is not built (make venv)")
 
 
 @dataclass
@@ -82,7 +59,7 @@ def theme() -> str:
 
 
 @pytest.fixture
-def context(browser, theme):
+def context(browser, ui_built, theme):
     ctx = browser.new_context(ignore_https_errors=True, color_scheme=theme,
                               viewport={"width": 1280, "height": 900})
     yield ctx

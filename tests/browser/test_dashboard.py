@@ -93,9 +93,10 @@ def test_page_through_clusters_and_back(page, site):
 def test_filter_by_state_from_the_chart(page, site):
     login(page, site)
     canvas = page.locator("[data-chart=cluster_states] canvas")
+    # The chart's canvas appears once the first reply is in (a loading card comes first).
     page.wait_for_function(
-        "() => (document.querySelector('[data-chart=cluster_states] canvas').dataset.bars"
-        " || '[]') !== '[]'", timeout=TIMEOUT)
+        "() => (document.querySelector('[data-chart=cluster_states] canvas')"
+        "?.dataset.bars || '[]') !== '[]'", timeout=TIMEOUT)
     bars = json.loads(canvas.get_attribute("data-bars"))
     target = bars[-1]  # the smallest bar: a real filter
     canvas.click(position={"x": target["x"], "y": target["y"]})

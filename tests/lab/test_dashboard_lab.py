@@ -3,17 +3,12 @@ that served it, without a new login (the session cookie is valid on every node).
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from pathlib import Path
 
 import pytest
+from browserkit import screenshot
 from labkit import Lab
 from testkit import poll
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from browserkit import CHROMIUM, CHROMIUM_ARGS, screenshot
 
 pytestmark = pytest.mark.lab
 
@@ -36,45 +31,39 @@ def serving_node(page) -> str:
     return found.group(1) if found else ""
 
 
-def test_the_open_dashboard_survives_kill_9_of_its_node(site):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail("chromium is not installed (make host-deps)")
-    from playwright.sync_api import sync_playwright
+def test_the_open_dashboard_survives_kill_9_of_its_node(site, browser):
+    # The lab CA is not in Chromium's store; TLS itself is checked by the other lab tests.
+    context = browser.new_context(ignore_https_errors=True,
+                                  viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(balancer_url() + "/")
+        page.fill("#l-user", "admin")
+        page.fill("#l-pass", admin_password())
+        page.click("form button[type=submit]")
+        page.wait_for_selector("[data-chart=cluster_states]", timeout=60_000)
+        assert poll(lambda: serving_node(page) in PLAN.groups["ccm"], 30)
+        served = serving_node(page)
+        screenshot(page, "lab-overview", "light")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        site.ssh(served, "kill -9 $(systemctl show -p MainPID --value ccmgr)")
         try:
-            # The lab CA is not in Chromium's store; TLS itself is checked by the other lab tests.
-            context = browser.new_context(ignore_https_errors=True,
-                                          viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.goto(balancer_url() + "/")
-            page.fill("#l-user", "admin")
-            page.fill("#l-pass", admin_password())
-            page.click("form button[type=submit]")
-            page.wait_for_selector("[data-chart=cluster_states]", timeout=60_000)
-            assert poll(lambda: serving_node(page) in PLAN.groups["ccm"], 30)
-            served = serving_node(page)
-            screenshot(page, "lab-overview", "light")
-
-            site.ssh(served, "kill -9 $(systemctl show -p MainPID --value ccmgr)")
-            try:
-                # The open page keeps working: its next requests go to the other node.
-                page.click("header nav >> a[href='/clusters']")
-                page.wait_for_selector("main h2:text('Clusters')")
-                for _ in range(120):  # bounded: at most 120 refreshes, 4 a second
-                    page.click("text=Refresh")
-                    page.wait_for_timeout(250)
-                    if serving_node(page) not in ("", served):
-                        break
-                assert serving_node(page) not in ("", served)
-                assert page.locator("#l-user").count() == 0  # no new login
-                page.click("header nav >> a[href='/appliance']")
-                page.wait_for_selector("[data-testid=appliance]", timeout=30_000)
-                assert page.locator("dd[data-key=node]").inner_text() != served
-                screenshot(page, "lab-after-kill", "light")
-            finally:
-                assert poll(lambda: site.ssh(served, "systemctl is-active ccmgr", check=False)
-                            .stdout.strip() == "active", 60)
+            # The open page keeps working: its next requests go to the other node.
+            page.click("header nav >> a[href='/clusters']")
+            page.wait_for_selector("main h2:text('Clusters')")
+            for _ in range(120):  # bounded: at most 120 refreshes, 4 a second
+                page.click("text=Refresh")
+                page.wait_for_timeout(250)
+                if serving_node(page) not in ("", served):
+                    break
+            assert serving_node(page) not in ("", served)
+            assert page.locator("#l-user").count() == 0  # no new login
+            page.click("header nav >> a[href='/appliance']")
+            page.wait_for_selector("[data-testid=appliance]", timeout=30_000)
+            assert page.locator("dd[data-key=node]").inner_text() != served
+            screenshot(page, "lab-after-kill", "light")
         finally:
-            browser.close()
+            assert poll(lambda: site.ssh(served, "systemctl is-active ccmgr", check=False)
+                        .stdout.strip() == "active", 60)
+    finally:
+        context.close()
