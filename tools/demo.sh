@@ -13,8 +13,9 @@ WHEELS=$REPO/build/cmonsim-wheelhouse
 export ANSIBLE_CONFIG=$REPO/ansible/ansible.cfg ANSIBLE_FORCE_COLOR=0 PATH="$BIN:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
-# The newest file matching a glob pattern in a directory ("" when none).
-newest() { find "$1" -maxdepth 1 -name "$2" -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-; }
+# The newest file matching a glob pattern in a directory ("" when none, or no directory:
+# a fresh clone has no dist/, and under pipefail find's complaint would end the demo).
+newest() { [ -d "$1" ] || return 0; find "$1" -maxdepth 1 -name "$2" -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-; }
 
 if [ "${1:-}" = "stop" ]; then
     say "taking the lab down"

@@ -120,7 +120,7 @@ def create_app(services: Services, *, external_login: Any = None,
     app.add_route("/v2/{rpc:path}", passthrough.V2(collectors))
     app.add_route("/v2multi/{rpc:path}", passthrough.V2Multi(collectors))
     app.add_route("/openapi.json", openapi.OpenAPI())
-    app.add_route("/metrics", metrics_resource.Metrics(metrics.registry, metrics.token))
+    app.add_route("/metrics", metrics_resource.Metrics(metrics.render, metrics.token))
     app.add_sink(static.Static(), "/")
     return app
 

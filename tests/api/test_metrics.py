@@ -142,3 +142,36 @@ def test_the_token_is_not_in_a_replication_bundle(make_api, estate):
     api = make_api(estate)
     scrape(api)
     assert _token(api) not in repr(make_bundle(api.services))
+
+
+def test_memoized_controller_lines_follow_the_clock_the_names_and_the_config(make_api, estate):
+    """A controller's lines are formatted once per change of its data (docs/benchmarks.md);
+    the data ages still move at every scrape, and a rename or a removal shows at once."""
+    import time
+
+    api = make_api(estate, cache_ttl=3600)
+    x0, x1 = api.xid(0), api.xid(1)
+    assert api.post("/proxy/clusters/status", {"force_update": True}).status_code == 200
+    first = value(scrape(api), "ccmgr_controller_data_age_seconds", xid=x0, kind="clusters")
+    time.sleep(0.3)
+    s = scrape(api)
+    assert value(s, "ccmgr_controller_data_age_seconds", xid=x0, kind="clusters") >= first + 0.25
+    clusters = sorted((x.labels["state"], x.value) for x in s["cmon_cluster_count"]
+                      if x.labels["xid"] == x1)
+
+    c = estate[1]
+    renamed = api.post("/proxy/controllers/update", {"controller": {
+        "xid": x1, "url": c.url, "name": "renamed-one", "username": c.username}})
+    assert renamed.status_code == 200, renamed.text
+    assert api.post("/proxy/clusters/status", {}).status_code == 200
+    s = scrape(api)
+    assert {x.labels["name"] for x in s["cmon_cluster_count"] if x.labels["xid"] == x1} == {
+        "renamed-one"}
+    assert sorted((x.labels["state"], x.value) for x in s["cmon_cluster_count"]
+                  if x.labels["xid"] == x1) == clusters
+
+    assert api.post("/proxy/controllers/remove", {"xid": x1}).status_code == 200
+    s = scrape(api)
+    for name in ("ccmgr_controller_up", "ccmgr_controller_data_age_seconds",
+                 "cmon_cluster_count", "ccmgr_hosts"):
+        assert {x.labels["xid"] for x in s[name]} == {x0}, name

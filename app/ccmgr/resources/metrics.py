@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import falcon
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ccmgr.errors import AuthRequired
 from ccmgr.metrics.token import MetricsToken
@@ -13,8 +15,8 @@ class Metrics:
     # The metrics token is not an API token: BearerAuth leaves an unknown one to us.
     other_bearer_tokens = True
 
-    def __init__(self, registry: CollectorRegistry, token: MetricsToken) -> None:
-        self.registry = registry
+    def __init__(self, render: Callable[[], bytes], token: MetricsToken) -> None:
+        self.render = render
         self.token = token
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -22,6 +24,6 @@ class Metrics:
                 "Authorization")):
             raise AuthRequired("the metrics token (Authorization: Bearer) or a session "
                                "is required")
-        resp.data = generate_latest(self.registry)
+        resp.data = self.render()
         resp.content_type = CONTENT_TYPE_LATEST
         resp.set_header("Cache-Control", "no-store")
