@@ -68,7 +68,8 @@ def test_unit_runs_gunicorn_as_ccmgr_with_notify_and_graceful_reload():
     assert s["User"] == ["ccmgr"] and s["Group"] == ["ccmgr"]
     assert s["ExecStart"] == ["/usr/bin/ccmgr --basedir /var/lib/ccmgr"]
     assert s["ExecReload"] == ["/bin/kill -s HUP $MAINPID"]
-    assert s["KillMode"] == ["mixed"]
+    # Workers get SIGTERM when the arbiter dies (kill -9): in-flight replies finish.
+    assert s["KillMode"] == ["control-group"]
     assert s["Restart"] == ["on-failure"]
     assert s["UMask"] == ["0077"]
 
