@@ -28,7 +28,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -38,8 +37,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from cmonsim.testing import start_estate  # noqa: E402
-from daemonkit import start_daemon, stop_daemon, write_config  # noqa: E402
+from benchkit import daemon_over_estate, estate_options  # noqa: E402
 
 LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
     {"key": "state", "values": ["STARTED", "DEGRADED", "FAILURE"]},
@@ -127,84 +125,66 @@ def wrk_rate(url: str, cookie: str, body: dict | None, connections: int, seconds
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--controllers", type=int, default=50)
-    parser.add_argument("--clusters", type=int, default=40)
-    parser.add_argument("--hosts", type=int, default=5)
-    parser.add_argument("--latency", type=float, default=0.2)
+    estate_options(parser)
     parser.add_argument("--threads", type=int, default=4, help="Python client threads "
                         "(without wrk)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     args = parser.parse_args(argv)
     lat = args.latency
-    print(f"estate {args.controllers} x {args.clusters} x {args.hosts}, latency {lat * 1000:.0f}"
-          " ms; starting cmonsim (own process) ...", flush=True)
-    with start_estate(controllers=args.controllers, clusters=args.clusters, hosts=args.hosts,
-                      seed=1, latency=lat, subprocess=True) as estate, \
-            tempfile.TemporaryDirectory(prefix="ccmgr-bench-") as tmp:
-        basedir = Path(tmp) / "basedir"
-        basedir.mkdir(mode=0o750)
-        write_config(basedir, {"timeout": 30, "instances": [
-            {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
-            for c in estate]})
-        daemon = start_daemon(basedir)
-        try:
-            pid = worker_pid(daemon.process.pid)
-            s = daemon.session()
-            s.post(f"{daemon.url}/proxy/auth/login", timeout=30, json={
-                "username": "admin", "password": daemon.admin_password()}).raise_for_status()
-            cookie = s.cookies.get("sid")
-            status_url = f"{daemon.url}/proxy/clusters/status"
-            print(f"daemon up, worker pid {pid}, RSS {vm(pid, 'VmRSS'):.0f} MiB", flush=True)
+    with daemon_over_estate(args, timeout=30, prefix="ccmgr-bench-") as bench:
+        daemon, s = bench.daemon, bench.session
+        pid = worker_pid(daemon.process.pid)
+        cookie = s.cookies.get("sid")
+        status_url = f"{daemon.url}/proxy/clusters/status"
+        print(f"daemon up, worker pid {pid}, RSS {vm(pid, 'VmRSS'):.0f} MiB", flush=True)
 
-            first, body = timed_post(s, status_url, {})
-            total = sum(body["clusters_count"].values())
-            assert total == args.controllers * args.clusters, body.keys()
-            warm_sessions = []
-            for _ in range(5):
-                elapsed, body = timed_post(s, status_url, {"force_update": True})
-                warm_sessions.append(elapsed)
-            cold = statistics.median(warm_sessions)
-            print(f"cold, first request after start (start-up logins and fetches of the "
-                  f"{args.controllers} controllers under way in the background): "
-                  f"{first * 1000:.0f} ms = {first / lat:.2f} x latency")
-            print(f"cold cache, established sessions (force_update), median of 5: "
-                  f"{cold * 1000:.0f} ms = {cold / lat:.2f} x latency "
-                  f"(min {min(warm_sessions) * 1000:.0f}, max {max(warm_sessions) * 1000:.0f})")
+        first, body = timed_post(s, status_url, {})
+        total = sum(body["clusters_count"].values())
+        assert total == args.controllers * args.clusters, body.keys()
+        warm_sessions = []
+        for _ in range(5):
+            elapsed, body = timed_post(s, status_url, {"force_update": True})
+            warm_sessions.append(elapsed)
+        cold = statistics.median(warm_sessions)
+        print(f"cold, first request after start (start-up logins and fetches of the "
+              f"{args.controllers} controllers under way in the background): "
+              f"{first * 1000:.0f} ms = {first / lat:.2f} x latency")
+        print(f"cold cache, established sessions (force_update), median of 5: "
+              f"{cold * 1000:.0f} ms = {cold / lat:.2f} x latency "
+              f"(min {min(warm_sessions) * 1000:.0f}, max {max(warm_sessions) * 1000:.0f})")
 
-            def make_session() -> requests.Session:
-                ss = daemon.session()
-                ss.cookies.set("sid", cookie)
-                return ss
+        def make_session() -> requests.Session:
+            ss = daemon.session()
+            ss.cookies.set("sid", cookie)
+            return ss
 
-            list_url = f"{daemon.url}/proxy/clusters/list"
-            health_url = f"{daemon.url}/health"
-            _, page = timed_post(s, list_url, LIST_BODY)
-            print(f"clusters/list: total {page['total']}, page of {len(page['clusters'])}")
-            if shutil.which("wrk"):
-                scratch = Path(tmp)
-                print(f"load: wrk, 1 thread, {args.connections} connections, 10 s each")
-                wrk_rate(list_url, cookie, LIST_BODY, args.connections, 3, scratch)  # warm-up
-                list_rps = wrk_rate(list_url, cookie, LIST_BODY, args.connections, 10, scratch)
-                unique_rps = wrk_rate(list_url, cookie, LIST_BODY, args.connections, 10,
-                                      scratch, nonce=True)
-                health_rps = wrk_rate(health_url, cookie, None, args.connections, 10, scratch)
-            else:
-                print(f"load: {args.threads} Python threads (install wrk for daemon-only "
-                      "figures)")
-                throughput(make_session, list_url, LIST_BODY, args.threads, 20, 20)  # warm-up
-                list_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 250, 30)
-                unique_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 100,
-                                        30, unique=True)
-                health_rps = throughput(make_session, health_url, None, args.threads, 250, 30)
-            print(f"warm clusters/list: {list_rps:.0f} req/s (same request: reply memo); "
-                  f"{unique_rps:.0f} req/s (every request distinct: view computed); "
-                  f"/health: {health_rps:.0f} req/s")
-            print(f"ratio list/health: {list_rps / health_rps:.2f} (memo), "
-                  f"{unique_rps / health_rps:.2f} (computed)")
-            print(f"worker peak RSS (VmHWM): {vm(pid, 'VmHWM'):.0f} MiB "
-                  f"(now {vm(pid, 'VmRSS'):.0f} MiB)")
-        finally:
-            stop_daemon(daemon)
+        list_url = f"{daemon.url}/proxy/clusters/list"
+        health_url = f"{daemon.url}/health"
+        _, page = timed_post(s, list_url, LIST_BODY)
+        print(f"clusters/list: total {page['total']}, page of {len(page['clusters'])}")
+        if shutil.which("wrk"):
+            scratch = bench.scratch
+            print(f"load: wrk, 1 thread, {args.connections} connections, 10 s each")
+            wrk_rate(list_url, cookie, LIST_BODY, args.connections, 3, scratch)  # warm-up
+            list_rps = wrk_rate(list_url, cookie, LIST_BODY, args.connections, 10, scratch)
+            unique_rps = wrk_rate(list_url, cookie, LIST_BODY, args.connections, 10,
+                                  scratch, nonce=True)
+            health_rps = wrk_rate(health_url, cookie, None, args.connections, 10, scratch)
+        else:
+            print(f"load: {args.threads} Python threads (install wrk for daemon-only "
+                  "figures)")
+            throughput(make_session, list_url, LIST_BODY, args.threads, 20, 20)  # warm-up
+            list_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 250, 30)
+            unique_rps = throughput(make_session, list_url, LIST_BODY, args.threads, 100,
+                                    30, unique=True)
+            health_rps = throughput(make_session, health_url, None, args.threads, 250, 30)
+        print(f"warm clusters/list: {list_rps:.0f} req/s (same request: reply memo); "
+              f"{unique_rps:.0f} req/s (every request distinct: view computed); "
+              f"/health: {health_rps:.0f} req/s")
+        print(f"ratio list/health: {list_rps / health_rps:.2f} (memo), "
+              f"{unique_rps / health_rps:.2f} (computed)")
+        print(f"worker peak RSS (VmHWM): {vm(pid, 'VmHWM'):.0f} MiB "
+              f"(now {vm(pid, 'VmRSS'):.0f} MiB)")
     return 0
 
 

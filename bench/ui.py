@@ -25,16 +25,14 @@ import argparse
 import gzip
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from benchkit import daemon_over_estate, estate_options  # noqa: E402
 from browserkit import BUILT, CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from cmonsim.testing import start_estate  # noqa: E402
-from daemonkit import start_daemon, stop_daemon, write_config  # noqa: E402
 
 OVERVIEW_CALLS = ("/proxy/controllers/status", "/proxy/clusters/status", "/proxy/alarms/status",
                   "/proxy/jobs/status", "/proxy/backups/status")
@@ -61,10 +59,7 @@ def median_ms(values: list[float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--controllers", type=int, default=50)
-    parser.add_argument("--clusters", type=int, default=40)
-    parser.add_argument("--hosts", type=int, default=5)
-    parser.add_argument("--latency", type=float, default=0.2)
+    estate_options(parser)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -72,76 +67,61 @@ def main(argv: list[str] | None = None) -> int:
     raw, six, nine = bundle_sizes()
     print(f"initial load (index.html + JS + CSS): {raw / 1024:.1f} KiB raw, "
           f"{six / 1024:.1f} KiB gzip -6, {nine / 1024:.1f} KiB gzip -9")
-    print(f"estate {args.controllers} x {args.clusters} x {args.hosts}, latency "
-          f"{args.latency * 1000:.0f} ms; starting cmonsim (own process) ...", flush=True)
-    with start_estate(controllers=args.controllers, clusters=args.clusters, hosts=args.hosts,
-                      seed=1, latency=args.latency, subprocess=True) as estate, \
-            tempfile.TemporaryDirectory(prefix="ccmgr-uibench-") as tmp:
-        basedir = Path(tmp) / "basedir"
-        basedir.mkdir(mode=0o750)
-        write_config(basedir, {"timeout": 60, "instances": [
-            {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
-            for c in estate]})
-        daemon = start_daemon(basedir)
-        try:
-            s = daemon.session()
-            s.post(f"{daemon.url}/proxy/auth/login", timeout=30, json={
-                "username": "admin", "password": daemon.admin_password()}).raise_for_status()
-            started = time.perf_counter()
-            for kind in ("clusters", "alarms", "jobs", "backups"):  # warm ccmgr's cache
-                s.post(f"{daemon.url}/proxy/{kind}/status", json={}, timeout=300)
-            s.post(f"{daemon.url}/proxy/controllers/status", json={}, timeout=300)
-            print(f"ccmgr cache warmed in {time.perf_counter() - started:.1f} s", flush=True)
-            for path in OVERVIEW_CALLS:
-                times = []
+    with daemon_over_estate(args, timeout=60, prefix="ccmgr-uibench-") as bench:
+        daemon, s = bench.daemon, bench.session
+        started = time.perf_counter()
+        for kind in ("clusters", "alarms", "jobs", "backups"):  # warm ccmgr's cache
+            s.post(f"{daemon.url}/proxy/{kind}/status", json={}, timeout=300)
+        s.post(f"{daemon.url}/proxy/controllers/status", json={}, timeout=300)
+        print(f"ccmgr cache warmed in {time.perf_counter() - started:.1f} s", flush=True)
+        for path in OVERVIEW_CALLS:
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                reply = s.post(f"{daemon.url}{path}", json={}, timeout=300)
+                times.append(time.perf_counter() - t0)
+                reply.raise_for_status()
+            print(f"  {path}: {median_ms(times)}, {len(reply.content) / 1024:.0f} KiB")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(ignore_https_errors=True,
+                                              viewport={"width": 1280, "height": 900})
+                page = context.new_page()
+                page.goto(daemon.url + "/")
+                page.fill("#l-user", "admin")
+                page.fill("#l-pass", daemon.admin_password())
+                page.click("form button[type=submit]")
+                page.wait_for_function(RENDERED, arg=args.controllers, timeout=300_000,
+                                       polling="raf")
+                loads = []
                 for _ in range(args.runs):
+                    page.goto("about:blank")
                     t0 = time.perf_counter()
-                    reply = s.post(f"{daemon.url}{path}", json={}, timeout=300)
-                    times.append(time.perf_counter() - t0)
-                    reply.raise_for_status()
-                print(f"  {path}: {median_ms(times)}, {len(reply.content) / 1024:.0f} KiB")
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    context = browser.new_context(ignore_https_errors=True,
-                                                  viewport={"width": 1280, "height": 900})
-                    page = context.new_page()
                     page.goto(daemon.url + "/")
-                    page.fill("#l-user", "admin")
-                    page.fill("#l-pass", daemon.admin_password())
-                    page.click("form button[type=submit]")
-                    page.wait_for_function(RENDERED, arg=args.controllers, timeout=300_000,
-                                           polling="raf")
-                    loads = []
-                    for _ in range(args.runs):
-                        page.goto("about:blank")
-                        t0 = time.perf_counter()
-                        page.goto(daemon.url + "/")
-                        page.wait_for_function(RENDERED, arg=args.controllers,
-                                               timeout=120_000, polling="raf")
-                        loads.append(time.perf_counter() - t0)
-                    print(f"navigation -> overview fully rendered: {median_ms(loads)}")
+                    page.wait_for_function(RENDERED, arg=args.controllers,
+                                           timeout=120_000, polling="raf")
+                    loads.append(time.perf_counter() - t0)
+                print(f"navigation -> overview fully rendered: {median_ms(loads)}")
 
-                    page.goto(daemon.url + "/clusters")
-                    page.wait_for_selector("tbody tr", timeout=120_000)
-                    changes = []
-                    for n in range(args.runs * 2):
-                        forward = n % 2 == 0
-                        want = "26\u201350 of" if forward else "1\u201325 of"
-                        button = "Next" if forward else "Previous"
-                        t0 = time.perf_counter()
-                        page.click(f"nav.pager button:has-text('{button}')")
-                        page.wait_for_function(
-                            "(w) => (document.querySelector('nav.pager span')?.textContent"
-                            " || '').startsWith(w)"
-                            " && !document.querySelector('table[aria-busy=true]')",
-                            arg=want, timeout=60_000, polling="raf")
-                        changes.append(time.perf_counter() - t0)
-                    print(f"clusters list page change: {median_ms(changes)}")
-                finally:
-                    browser.close()
-        finally:
-            stop_daemon(daemon)
+                page.goto(daemon.url + "/clusters")
+                page.wait_for_selector("tbody tr", timeout=120_000)
+                changes = []
+                for n in range(args.runs * 2):
+                    forward = n % 2 == 0
+                    want = "26\u201350 of" if forward else "1\u201325 of"
+                    button = "Next" if forward else "Previous"
+                    t0 = time.perf_counter()
+                    page.click(f"nav.pager button:has-text('{button}')")
+                    page.wait_for_function(
+                        "(w) => (document.querySelector('nav.pager span')?.textContent"
+                        " || '').startsWith(w)"
+                        " && !document.querySelector('table[aria-busy=true]')",
+                        arg=want, timeout=60_000, polling="raf")
+                    changes.append(time.perf_counter() - t0)
+                print(f"clusters list page change: {median_ms(changes)}")
+            finally:
+                browser.close()
     return 0
 
 
