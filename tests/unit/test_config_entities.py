@@ -10,6 +10,7 @@ import pytest
 import yaml
 from ccmgr.config import ConfigStore
 from ccmgr.config.model import Instance, User
+from ccmgr.users import public_user
 
 YAML = """\
 instances:
@@ -77,3 +78,10 @@ def test_client_fingerprint_follows_the_client_fields():
         != one.client_fingerprint
     assert Instance.parse(one) is one
 
+
+def test_public_user_is_the_same_from_a_record_and_from_the_object(store):
+    record = store.current().user("ada")
+    assert public_user(record) == public_user(store.current().local_user("ada")) == {
+        "username": "ada", "email": "ada@example.com", "role": "viewer"}
+    assert public_user({"username": "admin", "passwordhash": "h", "account_id": "a1"}) == {
+        "username": "admin", "role": "admin"}
