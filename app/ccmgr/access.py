@@ -17,7 +17,7 @@ import falcon
 from ccmgr import apitokens
 from ccmgr.errors import ENVELOPE, ERROR_OBJECT, AuthRequired, CcmgrError
 from ccmgr.sessions import Session
-from ccmgr.users import ADMIN_ROLE, VIEWER_ROLE, role_of
+from ccmgr.users import ADMIN_ROLE, VIEWER_ROLE
 
 TOKEN_KIND = "token"  # noqa: S105 (a session kind, not a secret)
 
@@ -40,7 +40,8 @@ def role_of_request(req: falcon.Request) -> str:
     if session.kind == TOKEN_KIND:
         return session.extra.get("role", VIEWER_ROLE)
     if session.kind == "local":
-        return role_of(req.context.config.user(session.username))
+        user = req.context.config.local_user(session.username)
+        return user.effective_role if user is not None else ADMIN_ROLE
     return ADMIN_ROLE
 
 

@@ -36,7 +36,7 @@ def ensure_admin(services: Services) -> str | None:
         log.info("Default 'admin' user has been created; its password is in %s "
                  "(readable by the service user only)", services.admin_password_file)
     else:
-        log.info("Found %d users in configuration", len(services.store.current().users))
+        log.info("Found %d users in configuration", len(services.store.current().local_users))
     return password
 
 

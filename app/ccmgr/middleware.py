@@ -60,7 +60,7 @@ class SessionGate:
             config = req.context.config
             session = self.services.sessions.decode(token, config.session_ttl_seconds)
             if session is not None and session.kind == "local" and not session.fits(
-                    config.user(session.username)):
+                    config.local_user(session.username)):
                 session = None  # the user was dropped (and perhaps added again)
             req.context.session = session
         if req.context.session is None and getattr(resource, "auth_required", False):

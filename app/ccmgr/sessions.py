@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from ccmgr.fsutil import atomic_write, file_signature, locked
 
@@ -35,6 +36,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+class Account(Protocol):
+    """A local user as sessions see it (``config.model.User``)."""
+
+    @property
+    def account_id(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Session:
     sid: str
@@ -47,9 +55,9 @@ class Session:
     # under the same name is another account, and the old sessions do not fit it.
     account: str = ""
 
-    def fits(self, user: dict | None) -> bool:
-        """Whether this local session belongs to ``user`` (the record now under its name)."""
-        return user is not None and user.get("account_id", "") == self.account
+    def fits(self, user: Account | None) -> bool:
+        """Whether this local session belongs to ``user`` (the one now under its name)."""
+        return user is not None and user.account_id == self.account
 
 
 class SecretFile:

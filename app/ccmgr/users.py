@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import fields
 
+from ccmgr.config.model import ADMIN_ROLE, VIEWER_ROLE, User
 from ccmgr.errors import ENVELOPE, CcmgrError
 from ccmgr.passwords import hash_password
 
@@ -18,10 +20,10 @@ USER_PROFILE_TYPES = {name: str for name in PROFILE_FIELDS}
 ACCOUNT_FIELD = "account_id"
 # Fields clients may echo back unchanged from /auth/check; accepted, never stored.
 ECHO_FIELDS = ("ldap", "cmon", "xid", "admin", "suspended", "groups", "role")
-# Roles (issue 13): "admin" may change everything, "viewer" reads aggregates and status.
-# A user without a role (every cmon-proxy file) is an admin.
-ADMIN_ROLE, VIEWER_ROLE = "admin", "viewer"
+# Roles (issue 13, constants in config.model): "admin" may change everything, "viewer"
+# reads aggregates and status. A user without a role (every cmon-proxy file) is an admin.
 ROLES = (ADMIN_ROLE, VIEWER_ROLE)
+_HIDDEN = ("passwordhash", ACCOUNT_FIELD)
 _USERNAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 MAX_FIELD = 256
 
@@ -33,16 +35,19 @@ class UserError(CcmgrError):
     shape = ENVELOPE
 
 
-def public_user(user: dict) -> dict:
-    """The user as API replies show it: never the hash, no empty fields, the role always
-    (so a UI can hide what a viewer cannot do)."""
-    shown = {k: v for k, v in user.items()
-             if k not in ("passwordhash", ACCOUNT_FIELD) and v not in ("", None, False)}
-    shown["role"] = role_of(user)
+def public_user(user: User | dict) -> dict:
+    """The user as API replies show it: its ``User`` fields but never the hash, no empty
+    fields, the role always (so a UI can hide what a viewer cannot do). A stored record
+    (the write path's) is shown as its ``User``, so both paths reply alike."""
+    user = User.parse(user)
+    shown = {f.name: getattr(user, f.name) for f in fields(User) if f.name not in _HIDDEN}
+    shown = {k: v for k, v in shown.items() if v not in ("", None, False)}
+    shown["role"] = user.effective_role
     return shown
 
 
 def role_of(user: dict | None) -> str:
+    """The role of a stored user record (the write path's documents)."""
     return (user or {}).get("role") or ADMIN_ROLE
 
 

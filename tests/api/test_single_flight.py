@@ -98,7 +98,7 @@ def test_warm_results_are_reused_until_anything_they_show_changes(make_api):
     after = gather(Who("admin"), config, ["clusters"])
     assert after is not first and after[0].version_key != first[0].version_key
     assert gather(Who("admin"), config, ["clusters"]) is after
-    api.collectors.client("", config.instances[0], 5).last_status = "AccessDenied"
+    api.collectors.client("", config.controllers[0], 5).last_status = "AccessDenied"
     changed = gather(Who("admin"), config, ["clusters"])
     assert changed is not after and changed[0].last_status == "AccessDenied"
     api.estate.reset_counters()

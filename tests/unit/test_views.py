@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from ccmgr.cmon import records
 from ccmgr.cmon.model import ControllerData
+from ccmgr.config.model import Instance
 from ccmgr.views import alarms, backups, clusters, jobs, logs
 from ccmgr.views.controllers import controller_status
 from ccmgr.views.listrequest import Filter, ListRequest
@@ -256,18 +257,19 @@ class Failure:
 
 
 def test_controller_status_objects():
-    inst = {"xid": "x1", "name": "n", "url": "h:1", "frontend_url": "https://ui"}
+    record = {"xid": "x1", "name": "n", "url": "h:1", "frontend_url": "https://ui"}
+    inst = Instance.parse(record)
     ok = controller_status(inst, now=WHEN, version="2.1", controller_id="c")
     assert ok["status"] == "ok" and ok["last_seen"] == ok["last_updated"] == "2024-07-11T10:00:00Z"
     assert ok["frontend_url"] == "https://ui" and ok["license"] is None
     failed = controller_status(inst, now=WHEN, failure=Failure("boom"), last_seen=None)
     assert (failed["status"], failed["status_message"], failed["last_seen"]) == (
         "failed", "boom", "")
-    auth = controller_status({**inst, "useldap": True}, now=WHEN,
+    auth = controller_status(Instance.parse({**record, "useldap": True}), now=WHEN,
                              failure=Failure("AccessDenied: no", auth=True))
     assert (auth["status"], auth["status_message"]) == ("authentication-error",
                                                         "LDAP: AccessDenied: no")
-    ldap_ok = controller_status({**inst, "useldap": True}, now=WHEN)
+    ldap_ok = controller_status(Instance.parse({**record, "useldap": True}), now=WHEN)
     assert ldap_ok["status_message"] == "LDAP authentication ok."
     degraded = controller_status(inst, now=WHEN, data_failures={"alarms": Failure("x")})
     assert (degraded["status"], degraded["status_message"]) == ("ok", "alarms: x")

@@ -113,15 +113,15 @@ def listcontrollers(args: argparse.Namespace) -> int:
     config = open_services(args).store.current()
     say("")
     say("Controllers from configuration:")
-    for instance in config.instances:
-        line = f"* {instance['url']}"
-        if instance.get("name"):
-            line += f" [{instance['name']}]"
-        if instance.get("useldap"):
+    for instance in config.controllers:
+        line = f"* {instance.url}"
+        if instance.name:
+            line += f" [{instance.name}]"
+        if instance.useldap:
             line += " *LDAP authentication*"
-        elif instance.get("username"):
-            line += f" Static user: {instance['username']}"
-        if instance.get("frontend_url"):
-            line += f" Web-UI:{instance['frontend_url']}"
+        elif instance.username:
+            line += f" Static user: {instance.username}"
+        if instance.frontend_url:
+            line += f" Web-UI:{instance.frontend_url}"
         say(line)
     return 0

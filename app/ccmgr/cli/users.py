@@ -8,7 +8,7 @@ from collections.abc import Callable
 from ccmgr import accounts
 from ccmgr.cli.common import CommandError, open_services, read_secret, report_committed
 from ccmgr.runtime import Services
-from ccmgr.users import ROLES, UserError, role_of
+from ccmgr.users import ROLES, UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,7 +67,7 @@ def adduser(args: argparse.Namespace) -> int:
 
 def setpassword(args: argparse.Namespace) -> int:
     services = open_services(args)
-    if services.store.current().user(args.username) is None:
+    if services.store.current().local_user(args.username) is None:
         raise CommandError("User not found.")
     password = read_secret(args, args.password)
     if not password:
@@ -93,9 +93,9 @@ def listusers(args: argparse.Namespace) -> int:
     config = open_services(args).store.current()
     print()
     print("Users from configuration:")
-    for user in config.users:
-        line = f"* {user['username']} [{role_of(user)}]"
-        if user.get("email"):
-            line += f" {user['email']}"
+    for user in config.local_users:
+        line = f"* {user.username} [{user.effective_role}]"
+        if user.email:
+            line += f" {user.email}"
         print(line)
     return 0

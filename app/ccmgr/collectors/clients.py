@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,8 +25,6 @@ from ccmgr.http import HttpPool
 LDAP_REQUIRED = "LDAP authentication is required"
 CMON_AUTH_REQUIRED = "cmon authentication is required (log in to ccmgr as a cmon user)"
 DEFAULT_IDENTITY = ""
-
-_fingerprint = Instance.client_fingerprint
 
 
 @dataclass
@@ -49,44 +47,43 @@ class ClientRegistry:
         self._ldap: dict[str, _Identity] = {}
         self.last_seen: dict[str, datetime] = {}
 
-    def identity_for(self, who: Who, instance: dict) -> str:
+    def identity_for(self, who: Who, instance: Instance) -> str:
         if not who.ldap:
             return DEFAULT_IDENTITY
         known = self._ldap.get(who.username)
         kind = known.kind if known is not None else "ldap"
-        if instance.get("useldap") and kind == "ldap":
+        if instance.useldap and kind == "ldap":
             return who.username
-        if instance.get("use_cmon_auth") and kind == "cmon":
+        if instance.use_cmon_auth and kind == "cmon":
             return who.username
         return DEFAULT_IDENTITY
 
-    def credentials(self, identity: str, instance: dict) -> Credentials:
-        if instance.get("useldap"):
+    def credentials(self, identity: str, instance: Instance) -> Credentials:
+        if instance.useldap:
             known = self._ldap.get(identity) if identity else None
             if known is None:
                 return Credentials(missing_reason=LDAP_REQUIRED)
             return Credentials(identity, known.password, ldap_only=True,
                                missing_reason=LDAP_REQUIRED)
-        if instance.get("use_cmon_auth"):
+        if instance.use_cmon_auth:
             known = self._ldap.get(identity) if identity else None
             if known is not None and known.kind == "cmon":
                 return Credentials(identity, known.password, missing_reason=CMON_AUTH_REQUIRED)
-            if not (instance.get("password") or instance.get("keyfile")):
+            if not (instance.password or instance.keyfile):
                 return Credentials(missing_reason=CMON_AUTH_REQUIRED)
-        return Credentials(instance.get("username", ""), instance.get("password", ""),
-                           keyfile=instance.get("keyfile", ""),
+        return Credentials(instance.username, instance.password, keyfile=instance.keyfile,
                            missing_reason="no password or keyfile is defined")
 
-    def client(self, identity: str, instance: dict, timeout: float) -> CmonClient:
-        xid = instance["xid"]
-        fp = self._fingerprints.get(xid) or _fingerprint(instance)
+    def client(self, identity: str, instance: Instance, timeout: float) -> CmonClient:
+        xid = instance.xid
+        fp = self._fingerprints.get(xid) or instance.client_fingerprint
         with self._lock:
             held = self._clients.get((identity, xid))
             if held is not None and held[0] == fp:
                 held[1].timeout = timeout
                 return held[1]
-            client = CmonClient(self.http, instance["url"], self.credentials(identity, instance),
-                                ca_file=instance.get("ca_file", ""), timeout=timeout)
+            client = CmonClient(self.http, instance.url, self.credentials(identity, instance),
+                                ca_file=instance.ca_file, timeout=timeout)
             self._clients[(identity, xid)] = (fp, client)
             return client
 
@@ -96,18 +93,18 @@ class ClientRegistry:
             return {xid: held[1] for (identity, xid), held in self._clients.items()
                     if identity == DEFAULT_IDENTITY}
 
-    def throwaway(self, instance: dict, creds: Credentials, timeout: float) -> CmonClient:
+    def throwaway(self, instance: Instance, creds: Credentials, timeout: float) -> CmonClient:
         """A client that is not kept (controllers/test, LDAP login attempts)."""
-        return CmonClient(self.http, instance.get("url", ""), creds,
-                          ca_file=instance.get("ca_file", ""), timeout=timeout)
+        return CmonClient(self.http, instance.url, creds, ca_file=instance.ca_file,
+                          timeout=timeout)
 
     def sync(self, config: Config) -> None:
         """Forget clients, cached data and connection pools of controllers that were
         removed or changed."""
         if config is self._synced:  # the store hands out one object per file version
             return
-        current = {i["xid"]: _fingerprint(i) for i in config.instances}
-        urls = {i["xid"]: i["url"] for i in config.instances}
+        current = {i.xid: i.client_fingerprint for i in config.controllers}
+        urls = {i.xid: i.url for i in config.controllers}
         with self._lock:
             stale = {x for x, fp in self._fingerprints.items() if current.get(x) != fp}
             gone_urls = ({base_url(self._urls[x]) for x in stale if x in self._urls}
@@ -128,7 +125,7 @@ class ClientRegistry:
         if known is not None:
             known.last_used = time.monotonic()
 
-    def remember_ldap(self, username: str, password: str, instances: list[dict],
+    def remember_ldap(self, username: str, password: str, instances: Sequence[Instance],
                       clients: list[CmonClient], kind: str = "ldap") -> None:
         """Keep the password (memory only) and the sessions the login just opened."""
         with self._lock:
@@ -137,7 +134,8 @@ class ClientRegistry:
                 del self._clients[key]
             for instance, client in zip(instances, clients, strict=True):
                 if client.sid:
-                    self._clients[(username, instance["xid"])] = (_fingerprint(instance), client)
+                    self._clients[(username, instance.xid)] = (instance.client_fingerprint,
+                                                                client)
         self._forget(lambda key: key[0] == username)
 
     def forget_idle_identities(self, idle_seconds: float) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +31,7 @@ from ccmgr.collectors.clients import DEFAULT_IDENTITY, LDAP_REQUIRED, ClientRegi
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
 from ccmgr.collectors.memo import VersionedMemo
 from ccmgr.config import Config
+from ccmgr.config.model import Instance
 from ccmgr.http import HttpPool
 
 log = logging.getLogger("ccmgr.collectors")
@@ -108,7 +109,7 @@ class Collectors:
         self.http.close()
 
     # -- clients (collectors.clients) -------------------------------------------------------
-    def client(self, identity: str, instance: dict, timeout: float) -> CmonClient:
+    def client(self, identity: str, instance: Instance, timeout: float) -> CmonClient:
         return self.clients.client(identity, instance, timeout)
 
     @property
@@ -139,7 +140,7 @@ class Collectors:
 
         return run
 
-    def _start(self, who: Who, config: Config, instances: list[dict], kind: str,
+    def _start(self, who: Who, config: Config, instances: Sequence[Instance], kind: str,
                force: bool, clients: dict[str, CmonClient],
                clusters: dict[str, Entry] | None = None) -> dict:
         pool, fanout = self._pools(config)
@@ -148,13 +149,13 @@ class Collectors:
         for instance in instances:
             identity = self.clients.identity_for(who, instance)
             client = self.clients.client(identity, instance, timeout)
-            clients[instance["xid"]] = client
-            ids = cluster_ids(clusters[instance["xid"]].data) if clusters else []
-            key = (identity, instance["xid"], kind)
-            pending[(kind, instance["xid"])] = self.cache.start(
-                key, partial(self._fetch_fn, kind, client, config, ids, fanout, instance["xid"]),
-                pool,
-                ttl=ttl, error_ttl=min(ERROR_TTL, ttl), force=force)
+            xid = instance.xid
+            clients[xid] = client
+            ids = cluster_ids(clusters[xid].data) if clusters else []
+            fetch = partial(self._fetch_fn, kind, client, config, ids, fanout, xid)
+            pending[(kind, xid)] = self.cache.start(
+                (identity, xid, kind), fetch, pool, ttl=ttl, error_ttl=min(ERROR_TTL, ttl),
+                force=force)
         return pending
 
     def gather(self, who: Who, config: Config, kinds: Iterable[str], *,
@@ -190,7 +191,7 @@ class Collectors:
         if self._snapshots_at != changes:
             self._drop_snapshots(changes)
         deadline = self.clock() + float(config.timeout)
-        instances = list(config.instances)
+        instances = config.controllers
         first = [k for k in kinds if k not in NEEDS_CLUSTERS]
         pending: dict = {}
         clients: dict[str, CmonClient] = {}
@@ -213,12 +214,12 @@ class Collectors:
         out = []
         used: list[CmonClient] = []
         for instance in instances:
-            xid = instance["xid"]
+            xid = instance.xid
             identity = self.clients.identity_for(who, instance)
             client = clients.get(xid) or self.clients.client(identity, instance, timeout)
             used.append(client)
             data, fetched, fetched_at, errors = {}, {}, {}, {}
-            version = [xid, instance["url"], client.controller_id]
+            version = [xid, instance.url, client.controller_id]
             for kind in (*kinds, *peek):
                 entry = settled.get((kind, xid))
                 if entry is None:
@@ -232,11 +233,11 @@ class Collectors:
                 version.append((kind, entry.version))
                 valid_until = min(valid_until, entry.expires(ttl, error_ttl))
             out.append(ControllerData(
-                xid=xid, url=instance["url"], name=instance.get("name", ""),
+                xid=xid, url=instance.url, name=instance.name,
                 controller_id=client.controller_id, data=data, fetched=fetched,
                 fetched_at=fetched_at, errors=errors, version=client.version,
-                last_status=client.last_status, ldap=bool(instance.get("useldap")),
-                frontend_url=instance.get("frontend_url", ""), version_key=tuple(version),
+                last_status=client.last_status, ldap=instance.useldap,
+                frontend_url=instance.frontend_url, version_key=tuple(version),
             ))
         self._keep(snapshot_key, _Snapshot(config, changes, valid_until, tuple(used), out))
         return out
@@ -260,7 +261,7 @@ class Collectors:
         pool, _ = self._pools(config)
         timeout = float(config.timeout)
 
-        def login_and_fetch(instance: dict, client: CmonClient) -> None:
+        def login_and_fetch(instance: Instance, client: CmonClient) -> None:
             try:
                 if not client.sid:
                     client.authenticate(time.monotonic() + timeout)
@@ -269,15 +270,15 @@ class Collectors:
                 return
             self._start(Who(), config, [instance], "clusters", False, {})
 
-        for instance in config.instances:
-            if not instance.get("useldap"):
+        for instance in config.controllers:
+            if not instance.useldap:
                 pool.submit(login_and_fetch, instance,
                             self.clients.client(DEFAULT_IDENTITY, instance, timeout))
 
     # -- LDAP forwarding (spec §2.5.2) ------------------------------------------------------
     def ldap_login(self, config: Config, username: str, password: str) -> dict | None:
         """Try the credentials on every ``useldap`` controller at once; any success wins."""
-        ldap_instances = [i for i in config.instances if i.get("useldap")]
+        ldap_instances = [i for i in config.controllers if i.useldap]
         if not ldap_instances or not username or not password:
             return None
         pool, _ = self._pools(config)
@@ -312,7 +313,7 @@ class Collectors:
     def cmon_login(self, config: Config, username: str, password: str) -> dict | None:
         """Test the credentials on the first ``use_cmon_auth`` controller; on success every
         such controller is used with them by this user (their own controller sessions)."""
-        cmon_instances = [i for i in config.instances if i.get("use_cmon_auth")]
+        cmon_instances = [i for i in config.controllers if i.use_cmon_auth]
         if not cmon_instances or not username or not password:
             return None
         first = cmon_instances[0]
@@ -327,7 +328,7 @@ class Collectors:
         self.clients.remember_ldap(username, password, [first], [client], kind="cmon")
         user = client.user or {}
         synthetic = {"username": user.get("user_name") or username, "cmon": True,
-                     "xid": first["xid"]}
+                     "xid": first.xid}
         for ours, theirs in (("firstname", "first_name"), ("lastname", "last_name"),
                              ("email", "email_address")):
             if user.get(theirs):
@@ -335,8 +336,8 @@ class Collectors:
         return {"user": synthetic}
 
     # -- one-off test of a controller (controllers/test, add, update) -----------------------
-    def test(self, who: Who, instance: dict, timeout: float) -> tuple[CmonClient,
-                                                                     CmonError | None]:
+    def test(self, who: Who, instance: Instance, timeout: float) -> tuple[CmonClient,
+                                                                         CmonError | None]:
         """Log in with a throw-away client (no cache); returns it and the failure if any."""
         identity = self.clients.identity_for(who, instance)
         creds = self.clients.credentials(identity, instance)
@@ -348,16 +349,16 @@ class Collectors:
         return client, None
 
     # -- pass-through (/v2/*any, /v2multi/*any; spec §2.9) ----------------------------------
-    def find_controller(self, who: Who, config: Config, routing_id: str) -> dict | None:
+    def find_controller(self, who: Who, config: Config, routing_id: str) -> Instance | None:
         """The controller whose xid or cmon controller id is ``routing_id``; controller ids
         not learnt yet are learnt from a (cached) ping of every controller."""
         timeout = float(config.timeout)
         self.clients.sync(config)
-        for instance in config.instances:
-            if instance["xid"] == routing_id:
+        for instance in config.controllers:
+            if instance.xid == routing_id:
                 return instance
         for attempt in range(2):
-            for instance in config.instances:
+            for instance in config.controllers:
                 client = self.clients.client(self.clients.identity_for(who, instance),
                                              instance, timeout)
                 if client.controller_id and client.controller_id == routing_id:
@@ -366,7 +367,7 @@ class Collectors:
                 self.gather(who, config, ["ping"])
         return None
 
-    def relay(self, who: Who, config: Config, instance: dict, module: str,
+    def relay(self, who: Who, config: Config, instance: Instance, module: str,
               body: dict) -> RelayReply:
         """One RPC to one controller with the session's identity, within ``timeout``."""
         timeout = float(config.timeout)
@@ -375,10 +376,10 @@ class Collectors:
         try:
             status, kind, data = client.relay(module, body, time.monotonic() + timeout)
         except CmonError as exc:
-            return RelayReply(instance["xid"], error=exc)
-        return RelayReply(instance["xid"], status, kind, data)
+            return RelayReply(instance.xid, error=exc)
+        return RelayReply(instance.xid, status, kind, data)
 
-    def relay_many(self, who: Who, config: Config, instances: list[dict], module: str,
+    def relay_many(self, who: Who, config: Config, instances: Sequence[Instance], module: str,
                    body: dict) -> list[RelayReply]:
         """The same RPC to every one of ``instances`` at once, through the bounded fetch
         pool the aggregates use; a controller without a reply in time is a timeout."""
@@ -393,7 +394,7 @@ class Collectors:
                 out.append(future.result())
             else:
                 future.cancel()
-                out.append(RelayReply(instance["xid"], error=CmonError(
+                out.append(RelayReply(instance.xid, error=CmonError(
                     f"no reply within {config.timeout}s (timeout)")))
         return out
 

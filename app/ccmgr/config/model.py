@@ -1,13 +1,17 @@
 """The config's entities as frozen dataclasses, parsed once per file version.
 
 ``Config.doc`` stays the validated document (it is what the store writes back, so keys
-this version does not know survive a write); code that reads settings, peers or
-controllers reads these objects instead of ``doc.get("...")`` with a default each time.
+this version does not know survive a write); code that reads settings, peers, controllers
+or users reads these objects (``Config.settings``, ``peers``, ``controllers``,
+``local_users`` / ``local_user``) instead of ``doc.get("...")`` with a default each time.
+Only the write path (``accounts``, ``registry`` and the pure ``users`` / ``instances``
+functions they run) changes the document's records.
 Each default is one constant here; ``config.schema`` applies the same ones.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -24,6 +28,8 @@ DEFAULT_CACHE_TTL = 60
 DEFAULT_SAMESITE = "Strict"
 DEFAULT_SSH_PORT = 22
 DEFAULT_SSH_USER = "ccmgr"
+# users[].role: "admin" may change everything, "viewer" reads (issue 13); no role is admin.
+ADMIN_ROLE, VIEWER_ROLE = "admin", "viewer"
 
 
 def _from(cls: type, record: dict) -> Any:
@@ -68,12 +74,13 @@ class Instance:
     CLIENT_FIELDS = ("url", "username", "password", "keyfile", "useldap", "ca_file")
 
     @classmethod
-    def parse(cls, record: dict) -> Instance:
-        return _from(cls, record)
+    def parse(cls, record: dict | Instance) -> Instance:
+        return record if isinstance(record, Instance) else _from(cls, record)
 
-    @classmethod
-    def client_fingerprint(cls, record: dict) -> tuple:
-        return tuple(record.get(k) or "" for k in cls.CLIENT_FIELDS)
+    @functools.cached_property
+    def client_fingerprint(self) -> tuple:
+        """The values of ``CLIENT_FIELDS`` (computed once per object: read per request)."""
+        return tuple(getattr(self, k) or "" for k in self.CLIENT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,12 @@ class User:
     role: str = ""  # "admin" (also when empty: every cmon-proxy file) or "viewer"
 
     @classmethod
-    def parse(cls, record: dict) -> User:
-        return _from(cls, record)
+    def parse(cls, record: dict | User) -> User:
+        return record if isinstance(record, User) else _from(cls, record)
+
+    @property
+    def effective_role(self) -> str:
+        return self.role or ADMIN_ROLE
 
 
 @dataclass(frozen=True)

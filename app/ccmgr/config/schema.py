@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccmgr.config.model import (
+    ADMIN_ROLE,
     DEFAULT_CACHE_TTL,
     DEFAULT_FETCH_BACKUPS_DAYS,
     DEFAULT_FETCH_CONCURRENCY,
@@ -27,6 +28,7 @@ from ccmgr.config.model import (
     DEFAULT_SESSION_TTL,
     DEFAULT_TIMEOUT,
     NS_PER_S,
+    VIEWER_ROLE,
     Instance,
     NodeSettings,
     Peer,
@@ -37,7 +39,7 @@ from ccmgr.errors import ConfigError
 from ccmgr.fields import type_name, type_ok
 
 ROLES = ("primary", "secondary")
-USER_ROLES = ("admin", "viewer")  # users[].role (ccmgr.users.ROLES)
+USER_ROLES = (ADMIN_ROLE, VIEWER_ROLE)  # users[].role (ccmgr.users.ROLES)
 SAMESITE = ("Strict", "Lax", "None")
 LOG_FORMATS = ("text", "json")
 
@@ -109,6 +111,25 @@ class Config:
     def frontend_path(self) -> str:
         return self._path("frontend_path", "/app")
 
+    # The entities, parsed on first use: once per file version, as the store hands out one
+    # Config per version. Code that reads controllers or users reads these.
+    @functools.cached_property
+    def controllers(self) -> tuple[Instance, ...]:
+        return tuple(Instance.parse(i) for i in self.doc["instances"])
+
+    @functools.cached_property
+    def local_users(self) -> tuple[User, ...]:
+        return tuple(User.parse(u) for u in self.doc["users"])
+
+    @functools.cached_property
+    def _users_by_name(self) -> dict[str, User]:
+        return {u.username: u for u in self.local_users}
+
+    def local_user(self, username: str) -> User | None:
+        return self._users_by_name.get(username)
+
+    # The stored records (the document's lists): for the write path, which changes the
+    # document, and for readers not moved to the objects yet (metrics/controllers.py).
     @property
     def users(self) -> list[dict]:
         return self.doc["users"]
@@ -154,6 +175,7 @@ class Config:
         return shared_sha256(self.doc)
 
     def user(self, username: str) -> dict | None:
+        """The stored record of ``username`` (readers: ``local_user``)."""
         return next((u for u in self.users if u.get("username") == username), None)
 
 

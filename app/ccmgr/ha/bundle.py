@@ -128,7 +128,7 @@ def _forget_stale_admin_password(services: Services) -> None:
             password = handle.read().strip()
     except FileNotFoundError:
         return
-    admin = services.store.current().user("admin")
-    if admin is None or not verify_password(password, admin.get("passwordhash")):
+    admin = services.store.current().local_user("admin")
+    if admin is None or not verify_password(password, admin.passwordhash):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)

@@ -42,7 +42,7 @@ ExternalLogin = Callable[[str, str], "dict | None"]
 
 def _user_reply(req: falcon.Request, session: Session) -> dict | None:
     if session.kind == "local":
-        user = req.context.config.user(session.username)
+        user = req.context.config.local_user(session.username)
         return public_user(user) if user else None
     return {"username": session.username, "role": "admin", **session.extra.get("user", {})}
 
@@ -74,7 +74,7 @@ class Login:
         resp.media = reply_envelope("Ok", user=_user_reply(req, session))
 
     def _authenticate(self, req: falcon.Request, username: str, password: str) -> Session | None:
-        user = req.context.config.user(username) if username else None
+        user = req.context.config.local_user(username) if username else None
         if user is None:
             verify_password(password, _DUMMY_HASH)
             if self.external_login is not None and username and password:
@@ -82,12 +82,12 @@ class Login:
                 if external is not None:
                     return self.services.sessions.issue(username, kind="ldap", extra=external)
             return None
-        stored = user.get("passwordhash", "")
+        stored = user.passwordhash
         if not verify_password(password, stored):
             return None
         if needs_upgrade(stored) and req.context.config.role != "secondary":
             self._upgrade_hash(username, stored, password)  # secondaries never write
-        return self.services.sessions.issue(username, account=user.get("account_id", ""))
+        return self.services.sessions.issue(username, account=user.account_id)
 
     def _upgrade_hash(self, username: str, stored: str, password: str) -> None:
         """Replace a cmon-proxy hash with a passlib one, unless it changed meanwhile."""
@@ -173,12 +173,11 @@ class SetPassword:
         body = check_fields(read_json(req), {"old_password": str, "new_password": str})
         session = _require_local(req)
         config = req.context.config
-        user = config.user(session.username) if session.kind == "local" else None
+        user = config.local_user(session.username) if session.kind == "local" else None
         limiter = self.services.limiter
         if not limiter.begin(req.context.client, session.username):
             raise RateLimited("Too many failed attempts, please wait")
-        if user is None or not verify_password(body.get("old_password", ""),
-                                               user.get("passwordhash")):
+        if user is None or not verify_password(body.get("old_password", ""), user.passwordhash):
             raise AccessDenied("wrong old password", extra={"user": _user_reply(req, session)})
         limiter.succeeded(req.context.client, session.username)
         new_password = body.get("new_password", "")

@@ -13,6 +13,7 @@ import falcon
 from ccmgr import registry
 from ccmgr.access import role_of_request
 from ccmgr.collectors.service import Collectors
+from ccmgr.config.model import Instance
 from ccmgr.config.schema import INSTANCE_FIELDS
 from ccmgr.errors import CcmgrError, InvalidRequest, NotFound
 from ccmgr.fields import check_fields
@@ -44,12 +45,14 @@ def _actor(req: falcon.Request, verb: str) -> registry.Actor:
     return actor
 
 
-def _audit(req: falcon.Request, record: dict, done: str) -> None:
-    audit("Controller %s (%s) %s by '%s'", record.get("url"), record.get("xid"), done,
+def _audit(req: falcon.Request, instance: Instance, done: str) -> None:
+    audit("Controller %s (%s) %s by '%s'", instance.url, instance.xid, done,
           req.context.session.username)
 
 
 def _controller_body(req: falcon.Request) -> dict:
+    """The ``controller`` object of the body, its fields checked (a record for the write
+    path; ``Instance.parse`` of it for reading)."""
     body = check_fields(read_json(req), {"controller": dict})
     if "controller" not in body:
         raise _bad_request()
@@ -71,7 +74,7 @@ class Status:
         data = self.collectors.gather(who(req), config, kinds, force=request.force_update,
                                       peek=DATA_KINDS)
         now = _now()
-        by_xid = {i["xid"]: i for i in config.instances}
+        by_xid = {i.xid: i for i in config.controllers}
         replies = []
         for c in data:
             clusters = c.payload("clusters") or {}
@@ -96,7 +99,7 @@ class _Tester:
         self.services = services
         self.collectors = collectors
 
-    def _test(self, req: falcon.Request, instance: dict, xid: str) -> dict:
+    def _test(self, req: falcon.Request, instance: Instance, xid: str) -> dict:
         client, failure = self.collectors.test(who(req), instance,
                                                float(req.context.config.timeout))
         return controller_status(instance, now=_now(), controller_id=client.controller_id,
@@ -108,10 +111,10 @@ class Test(_Tester):
     admin_only = True  # viewers: 403 (ccmgr.access.RoleGate)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        instance = _controller_body(req)
-        if len(instance.get("url", "").strip()) < 3:
+        instance = Instance.parse(_controller_body(req))
+        if len(instance.url.strip()) < 3:
             raise InvalidRequest("invalid controller, missing URL")
-        resp.media = {"controller": self._test(req, instance, instance.get("xid", ""))}
+        resp.media = {"controller": self._test(req, instance, instance.xid)}
 
 
 class Add(_Tester):
@@ -122,14 +125,14 @@ class Add(_Tester):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = _actor(req, "add")
         candidate = registry.candidate(req.context.config.doc, _controller_body(req))
-        status = self._test(req, candidate, "")
+        status = self._test(req, Instance.parse(candidate), "")
         try:
-            record = registry.add(self.services, actor, candidate)
+            added = Instance.parse(registry.add(self.services, actor, candidate))
         except DuplicateURL:  # added by someone else during the test login
             raise DuplicateURL("duplicated URL") from None
-        _audit(req, record, "added")
-        status["xid"] = record["xid"]
-        status["controller_name"] = record.get("name", "")
+        _audit(req, added, "added")
+        status["xid"] = added.xid
+        status["controller_name"] = added.name
         resp.media = {"controller": status}
 
 
@@ -140,13 +143,13 @@ class Update(_Tester):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = _actor(req, "update")
-        instance = _controller_body(req)
-        xid = instance.get("xid", "")
+        record = _controller_body(req)
+        xid = Instance.parse(record).xid
         if not xid:
             raise InvalidRequest("missing xid")
-        record = registry.update(self.services, actor, xid, instance)
-        _audit(req, record, "updated")
-        resp.media = {"controller": self._test(req, record, xid)}
+        updated = Instance.parse(registry.update(self.services, actor, xid, record))
+        _audit(req, updated, "updated")
+        resp.media = {"controller": self._test(req, updated, xid)}
 
 
 class Remove:
@@ -164,8 +167,9 @@ class Remove:
         if not key:
             raise _bad_request()
         try:
-            record = registry.remove(self.services, actor, key, fields=("xid", "url"))
+            removed = Instance.parse(registry.remove(self.services, actor, key,
+                                                     fields=("xid", "url")))
         except UnknownController:
             raise NotFound("controller not found") from None
-        _audit(req, record, "removed")
+        _audit(req, removed, "removed")
         resp.media = {"type": "Ok", "message": "The controller is removed."}

@@ -123,7 +123,7 @@ class V2(_Relay):
             resp.content_type = reply.content_type or "application/octet-stream"
             resp.data = reply.body
             return
-        data["xid"] = instance["xid"]
+        data["xid"] = instance.xid
         resp.data = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         resp.content_type = falcon.MEDIA_JSON
 
@@ -143,9 +143,9 @@ class V2Multi(_Relay):
             raise _error("InvalidRequest", "couldn't read request body: xids must be a list "
                          "of strings", 400)
         config = req.context.config
-        by_xid = {i["xid"]: i for i in config.instances}
+        by_xid = {i.xid: i for i in config.controllers}
         selected = [by_xid[x] for x in wanted if x in by_xid] if wanted else list(
-            config.instances)
+            config.controllers)
         out: dict[str, dict] = {x: dict(NO_CMON) for x in wanted or () if x not in by_xid}
         for reply in self.collectors.relay_many(who(req), config, selected, module, body):
             if reply.error is not None:

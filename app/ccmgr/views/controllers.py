@@ -1,14 +1,15 @@
 """Controller status objects of controllers/status, test, add, update (spec §2.6, §4.6). Pure.
 
-The failure passed in is duck-typed: ``.message`` (text) and ``.auth`` (True when cmon said
-AccessDenied/AuthRequired or there were no credentials to log in with).
+The controller is duck-typed too (``Controller``: a ``config.model.Instance``, which views
+may not import). The failure passed in is duck-typed: ``.message`` (text) and ``.auth``
+(True when cmon said AccessDenied/AuthRequired or there were no credentials to log in with).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ccmgr.views.common import stamp
 
@@ -19,6 +20,25 @@ KIND_WORDS = {"clusters": "cluster list", "alarms": "alarms", "jobs": "jobs",
               "backups": "backups", "logs": "logs", "audit": "audit log"}
 
 
+class Controller(Protocol):
+    """The fields of a controller (``Instance``) a status object shows."""
+
+    @property
+    def xid(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def frontend_url(self) -> str: ...
+    @property
+    def useldap(self) -> bool: ...
+    @property
+    def use_cmon_auth(self) -> bool: ...
+    @property
+    def keyfile(self) -> str: ...
+
+
 def _ldap_message(status: str, message: str) -> str:
     if status == OK:
         return LDAP_OK
@@ -27,17 +47,17 @@ def _ldap_message(status: str, message: str) -> str:
     return message
 
 
-def login_kind(instance: Mapping[str, Any]) -> str:
+def login_kind(instance: Controller) -> str:
     """How ccmgr logs in to the controller (not in cmon-proxy's status: the dashboard shows
     it, so an operator can tell a key-based controller from a password one)."""
-    if instance.get("useldap"):
+    if instance.useldap:
         return "ldap"
-    if instance.get("use_cmon_auth"):
+    if instance.use_cmon_auth:
         return "cmon"
-    return "keyfile" if instance.get("keyfile") else "password"
+    return "keyfile" if instance.keyfile else "password"
 
 
-def controller_status(instance: Mapping[str, Any], *, now: datetime, controller_id: str = "",
+def controller_status(instance: Controller, *, now: datetime, controller_id: str = "",
                       version: str = "", failure: Any = None,
                       data_failures: Mapping[str, Any] | None = None,
                       license: dict | None = None, license_check: dict | None = None,
@@ -56,17 +76,17 @@ def controller_status(instance: Mapping[str, Any], *, now: datetime, controller_
     else:
         status = AUTH_ERROR if getattr(failure, "auth", False) else FAILED
         message = failure.message
-    ldap = bool(instance.get("useldap"))
+    ldap = instance.useldap
     if ldap and (status != OK or not message):
         message = _ldap_message(status, message)
     body: dict[str, Any] = {
-        "xid": instance.get("xid", "") if xid is None else xid,
+        "xid": instance.xid if xid is None else xid,
         "controller_id": controller_id,
-        "controller_name": instance.get("name", ""),
-        "url": instance.get("url", ""),
+        "controller_name": instance.name,
+        "url": instance.url,
     }
-    if instance.get("frontend_url"):
-        body["frontend_url"] = instance["frontend_url"]
+    if instance.frontend_url:
+        body["frontend_url"] = instance.frontend_url
     body.update({
         "version": version,
         "status_message": message,
