@@ -37,7 +37,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from benchkit import daemon_over_estate, estate_options  # noqa: E402
+from benchkit import daemon_over_estate, estate_of, estate_options  # noqa: E402
 
 LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
     {"key": "state", "values": ["STARTED", "DEGRADED", "FAILURE"]},
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     args = parser.parse_args(argv)
     lat = args.latency
-    with daemon_over_estate(args, timeout=30, prefix="ccmgr-bench-") as bench:
+    with daemon_over_estate(30, "ccmgr-bench-", **estate_of(args)) as bench:
         daemon, s = bench.daemon, bench.session
         pid = worker_pid(daemon.process.pid)
         cookie = s.cookies.get("sid")

@@ -1,5 +1,5 @@
 """What the daemon benches share: the estate options, and a real daemon over a cmonsim
-estate in its own process with an admin session (bench/aggregate.py, bench/ui.py)."""
+estate with an admin session (bench/aggregate.py, bench/ui.py, bench/fuzz_api.py)."""
 
 from __future__ import annotations
 
@@ -35,26 +35,32 @@ class Bench:
     scratch: Path  # a temporary directory for the bench's own files
 
 
-@contextmanager
-def daemon_over_estate(args: argparse.Namespace, timeout: int, prefix: str
-                       ) -> Iterator[Bench]:
-    """cmonsim in its own process (its CPU is not the daemon's), a daemon configured with
-    every controller of it, and a logged-in session; all stopped at the end."""
+def estate_of(args: argparse.Namespace) -> dict:
+    """The cmonsim estate the options describe, in its own process (its CPU is not the
+    daemon's); announced, since starting a large one takes a while."""
     print(f"estate {args.controllers} x {args.clusters} x {args.hosts}, latency "
           f"{args.latency * 1000:.0f} ms; starting cmonsim (own process) ...", flush=True)
-    with start_estate(controllers=args.controllers, clusters=args.clusters, hosts=args.hosts,
-                      seed=1, latency=args.latency, subprocess=True) as estate, \
-            tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+    return {"controllers": args.controllers, "clusters": args.clusters, "hosts": args.hosts,
+            "seed": 1, "latency": args.latency, "subprocess": True}
+
+
+@contextmanager
+def daemon_over_estate(timeout: int, prefix: str, login_timeout: float = 30,
+                       **estate: object) -> Iterator[Bench]:
+    """A cmonsim estate (``start_estate``'s arguments), a daemon configured with every
+    controller of it (``timeout``: the controllers' timeout), and a logged-in session;
+    all stopped at the end."""
+    with start_estate(**estate) as sim, tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         basedir = Path(tmp) / "basedir"
         basedir.mkdir(mode=0o750)
         write_config(basedir, {"timeout": timeout, "instances": [
             {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
-            for c in estate]})
+            for c in sim]})
         daemon = start_daemon(basedir)
         try:
             s = daemon.session()
-            s.post(f"{daemon.url}/proxy/auth/login", timeout=30, json={
+            s.post(f"{daemon.url}/proxy/auth/login", timeout=login_timeout, json={
                 "username": "admin", "password": daemon.admin_password()}).raise_for_status()
-            yield Bench(estate, daemon, s, Path(tmp))
+            yield Bench(sim, daemon, s, Path(tmp))
         finally:
             stop_daemon(daemon)

@@ -17,15 +17,14 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
-from cmonsim.testing import start_estate  # noqa: E402
-from daemonkit import VENV_BIN, start_daemon, stop_daemon, write_config  # noqa: E402
+from benchkit import daemon_over_estate  # noqa: E402
+from daemonkit import VENV_BIN  # noqa: E402
 from test_openapi import _loopback_only  # noqa: E402
 
 # Controller writes and tests: positive data only, because negative data would put
@@ -47,37 +46,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checks", default="all")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    with start_estate(controllers=2, clusters=2, hosts=1, seed=11) as estate, \
-            tempfile.TemporaryDirectory(prefix="ccmgr-fuzz-") as tmp:
-        basedir = Path(tmp) / "basedir"
-        basedir.mkdir(mode=0o750)
-        write_config(basedir, {"timeout": 3, "instances": [
-            {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
-            for c in estate]})
-        daemon = start_daemon(basedir)
-        try:
-            session = daemon.session()
-            session.post(f"{daemon.url}/proxy/auth/login", timeout=10, json={
-                "username": "admin", "password": daemon.admin_password()}).raise_for_status()
-            schema = Path(tmp) / "openapi.json"
-            schema.write_text(json.dumps(_loopback_only(
-                session.get(f"{daemon.url}/openapi.json", timeout=10).json())))
-            # The session goes in as the document's "sid" security scheme, so schemathesis
-            # also knows to try requests without it (and expects them refused).
-            config = Path(tmp) / "schemathesis.toml"
-            config.write_text(f'[auth.openapi.sid]\napi_key = "{session.cookies.get("sid")}"\n'
-                              + CONTROLLER_OPERATIONS)
-            command = [str(VENV_BIN / "schemathesis"), "--config-file", str(config), "run",
-                       str(schema), "--url", daemon.url,
-                       "--checks", args.checks, "--max-examples", str(args.max_examples),
-                       "--max-time", str(args.max_time), "--seed", str(args.seed),
-                       "--tls-verify", daemon.ca, "--request-timeout", "15",
-                       "--exclude-path", "/proxy/auth/logout", "--workers", "1",
-                       "--continue-on-failure", "--no-shrink"]
-            done = subprocess.run(command, check=False, cwd=tmp)  # its .schemathesis/ there
-            return done.returncode
-        finally:
-            stop_daemon(daemon)
+    with daemon_over_estate(3, "ccmgr-fuzz-", login_timeout=10, controllers=2, clusters=2,
+                            hosts=1, seed=11) as bench:
+        daemon, session, tmp = bench.daemon, bench.session, bench.scratch
+        schema = Path(tmp) / "openapi.json"
+        schema.write_text(json.dumps(_loopback_only(
+            session.get(f"{daemon.url}/openapi.json", timeout=10).json())))
+        # The session goes in as the document's "sid" security scheme, so schemathesis
+        # also knows to try requests without it (and expects them refused).
+        config = Path(tmp) / "schemathesis.toml"
+        config.write_text(f'[auth.openapi.sid]\napi_key = "{session.cookies.get("sid")}"\n'
+                          + CONTROLLER_OPERATIONS)
+        command = [str(VENV_BIN / "schemathesis"), "--config-file", str(config), "run",
+                   str(schema), "--url", daemon.url,
+                   "--checks", args.checks, "--max-examples", str(args.max_examples),
+                   "--max-time", str(args.max_time), "--seed", str(args.seed),
+                   "--tls-verify", daemon.ca, "--request-timeout", "15",
+                   "--exclude-path", "/proxy/auth/logout", "--workers", "1",
+                   "--continue-on-failure", "--no-shrink"]
+        done = subprocess.run(command, check=False, cwd=tmp)  # its .schemathesis/ there
+        return done.returncode
 
 
 if __name__ == "__main__":

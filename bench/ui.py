@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from benchkit import daemon_over_estate, estate_options  # noqa: E402
+from benchkit import daemon_over_estate, estate_of, estate_options  # noqa: E402
 from browserkit import BUILT, CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 OVERVIEW_CALLS = ("/proxy/controllers/status", "/proxy/clusters/status", "/proxy/alarms/status",
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     raw, six, nine = bundle_sizes()
     print(f"initial load (index.html + JS + CSS): {raw / 1024:.1f} KiB raw, "
           f"{six / 1024:.1f} KiB gzip -6, {nine / 1024:.1f} KiB gzip -9")
-    with daemon_over_estate(args, timeout=60, prefix="ccmgr-uibench-") as bench:
+    with daemon_over_estate(60, "ccmgr-uibench-", **estate_of(args)) as bench:
         daemon, s = bench.daemon, bench.session
         started = time.perf_counter()
         for kind in ("clusters", "alarms", "jobs", "backups"):  # warm ccmgr's cache
