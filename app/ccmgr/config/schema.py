@@ -118,6 +118,11 @@ class Config:
         return tuple(Instance.parse(i) for i in self.doc["instances"])
 
     @functools.cached_property
+    def controller_names(self) -> dict[str, str]:
+        """xid -> name of every controller (the metrics' labels); not to be changed."""
+        return {c.xid: c.name for c in self.controllers}
+
+    @functools.cached_property
     def local_users(self) -> tuple[User, ...]:
         return tuple(User.parse(u) for u in self.doc["users"])
 

@@ -39,16 +39,9 @@ class FetchMetrics:
         self.errors = Counter(
             "ccmgr_controller_fetch_errors", "Failed fetches by data kind and error type",
             (*LABELS, "kind", "error"), registry=registry)
-        self._names: tuple[object, dict[str, str]] = (None, {})
-
-    def name_of(self, xid: str) -> str:
-        config = self.store.current()
-        if self._names[0] is not config:  # one object per file version
-            self._names = (config, {i["xid"]: i.get("name", "") for i in config.instances})
-        return self._names[1].get(xid, "")
 
     def observe(self, xid: str, kind: str, seconds: float, error: CmonError | None) -> None:
-        name = self.name_of(xid)
+        name = self.store.current().controller_names.get(xid, "")
         self.duration.labels(kind).observe(seconds)
         if error is not None:
             self.errors.labels(xid, name, kind, type(error).__name__).inc()
@@ -94,16 +87,21 @@ def _families() -> dict[str, GaugeMetricFamily]:
     return {f.name: f for f in made}
 
 
-def _split(text: bytes) -> dict[str, list[str]]:
-    """prometheus-client's text, cut into its families' sample lines (HELP starts one)."""
-    lines: dict[str, list[str]] = {}
-    current: list[str] = []
+def _parse(text: bytes) -> dict[str, tuple[str, list[str]]]:
+    """prometheus-client's text cut into families: name -> (HELP and TYPE lines, sample
+    lines); a HELP line starts a family."""
+    families: dict[str, tuple[list[str], list[str]]] = {}
+    header: list[str] = []
+    samples: list[str] = []
     for line in text.decode().splitlines(keepends=True):
         if line.startswith("# HELP "):
-            current = lines.setdefault(line.split(" ", 3)[2], [])
-        elif not line.startswith("#"):
-            current.append(line)
-    return lines
+            header, samples = [line], []
+            families[line.split(" ", 3)[2]] = (header, samples)
+        elif line.startswith("#"):
+            header.append(line)
+        else:
+            samples.append(line)
+    return {name: ("".join(h), lines) for name, (h, lines) in families.items()}
 
 
 AGE = "ccmgr_controller_data_age_seconds"
@@ -135,11 +133,12 @@ class ControllerExposition:
         self.store = store
         self._memo: dict[str, _Rendered] = {}
         self._lock = threading.Lock()  # scrapes may overlap (gthread); one renders
-        self._headers = _split_headers(generate_latest(_Families(list(_families().values()))))
+        self._headers = {name: header for name, (header, _) in _parse(
+            generate_latest(_Families(list(_families().values())))).items()}
 
     def text(self) -> bytes:
         config = self.store.current()
-        names = {i["xid"]: i.get("name", "") for i in config.instances}
+        names = config.controller_names
         entries: dict[str, dict] = {}
         for key, entry in self.collectors.cache.items():
             identity, xid, kind = key  # type: ignore[misc]
@@ -175,15 +174,6 @@ class ControllerExposition:
         return "".join(out).encode() + generate_latest(_Families([ttl]))
 
 
-def _split_headers(text: bytes) -> dict[str, str]:
-    """The HELP and TYPE lines of each family, in order, from an exposition of empty ones."""
-    headers: dict[str, str] = {}
-    for line in text.decode().splitlines(keepends=True):
-        name = line.split(" ", 3)[2]
-        headers[name] = headers.get(name, "") + line
-    return headers
-
-
 def _render(key: tuple, labels: list[str], kinds: dict, logged_in_at: float | None
             ) -> _Rendered:
     families = _families()
@@ -199,7 +189,8 @@ def _render(key: tuple, labels: list[str], kinds: dict, logged_in_at: float | No
         families["ccmgr_controller_last_login_timestamp_seconds"].add_metric(
             labels, logged_in_at)
     _estate(labels, kinds, families)
-    lines = _split(generate_latest(_Families(list(families.values()))))
+    lines = {name: samples for name, (_, samples) in _parse(
+        generate_latest(_Families(list(families.values())))).items()}
     ages = tuple((line.rsplit(" ", 1)[0], fetched_at)
                  for line, (_, fetched_at) in zip(lines.pop(AGE, []), fetched, strict=True))
     return _Rendered(key, {name: "".join(v) for name, v in lines.items() if v}, ages)
