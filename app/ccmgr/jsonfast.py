@@ -16,12 +16,12 @@ from typing import Any
 import orjson
 
 
-def loads(data: bytes | str) -> Any:
+def loads(data: bytes | str | memoryview) -> Any:
     """Decode ``data``; raises ``ValueError`` (like ``json.loads``) when it is not JSON."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(data)
+        return json.loads(bytes(data) if isinstance(data, memoryview) else data)
 
 
 def dumps(value: Any) -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import requests
 import urllib3
 
-from ccmgr.cmon import keyauth
+from ccmgr.cmon import keyauth, wire
 from ccmgr.cmon.errors import (
     AuthFailed,
     BadReply,
@@ -145,16 +145,21 @@ class CmonClient:
         except OSError as exc:  # a socket error no library layer wrapped
             raise ConnectFailed(f'Post "{url}": {_reason(exc)}') from None
 
-    def _decode(self, module: str, response: _Reply) -> dict:
+    def _decode(self, module: str, response: _Reply,
+                typed: wire.Envelope | None = None) -> dict:
+        """The reply as a dict; of a ``typed`` one, only its envelope fields."""
         sid = _sid_from(response)
         if sid:
             self.sid = sid
-        try:
-            reply = loads(response.body)
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}, "
-                           f"not a JSON reply ({kind}, {len(response.body)} bytes)") from None
+        reply = wire.envelope_fields(typed) if typed is not None else None
+        if reply is None:
+            try:
+                reply = loads(response.body)
+            except ValueError:
+                kind = response.headers.get("Content-Type", "no content type")
+                raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}, "
+                               f"not a JSON reply ({kind}, {len(response.body)} bytes)"
+                               ) from None
         if not isinstance(reply, dict) or "request_status" not in reply:
             raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}, "
                            "reply without request_status")
@@ -238,14 +243,29 @@ class CmonClient:
 
     def call(self, module: str, body: dict, deadline: float | None = None) -> dict:
         """One RPC; returns the reply of a ``request_status: Ok`` answer, raises otherwise."""
+        return self._checked(module, body, deadline, None)[0]
+
+    def call_typed(self, module: str, body: dict, deadline: float | None,
+                   decode: Callable[[bytes], wire.Envelope | None]
+                   ) -> tuple[wire.Envelope | None, bytes]:
+        """One RPC judged as ``call`` judges it, for big replies decoded straight into
+        typed records (``cmon.wire``): the typed reply, or None when ``decode`` cannot
+        read it (the caller then reads the body the tolerant way), and the body."""
+        typed, response = self._checked(module, body, deadline, decode)[1:]
+        return typed, response.body
+
+    def _checked(self, module: str, body: dict, deadline: float | None,
+                 decode: Callable[[bytes], wire.Envelope | None] | None
+                 ) -> tuple[dict, wire.Envelope | None, _Reply]:
         response = self._post_logged_in(module, body, deadline)
-        reply = self._decode(module, response)
+        typed = decode(response.body) if decode is not None else None
+        reply = self._decode(module, response, typed)
         status = str(reply.get("request_status"))
         if status != "Ok":
             raise controller_error(status, str(reply.get("error_string", "")))
         if response.status_code >= 400:
             raise BadReply(f"{self.base}/v2/{module}: HTTP {response.status_code}")
-        return reply
+        return reply, typed, response
 
     def relay(self, module: str, body: dict, deadline: float | None = None
               ) -> tuple[int, str, bytes]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ccmgr.cmon import wire
 from ccmgr.jsonfast import dumps, loads
 
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -250,6 +251,14 @@ def light_cluster(record: dict) -> dict:
             "nodes": nodes, "node_states": node_states, "_raw": blob, "_hosts": None}
 
 
+def _decoded(blob: Any) -> Any:
+    """A cached record decoded: from ``bytes``, or from where it is in the controller's
+    reply (``cmon.wire.ClusterBytes``: a ``msgspec.Raw`` slice, read through a memoryview)."""
+    if isinstance(blob, wire.ClusterBytes):
+        blob = blob.raw()
+    return loads(memoryview(blob))
+
+
 def hosts_of(light: dict) -> list[dict]:
     """The light hosts of a cached cluster, made from its record on first use and kept
     (threads that race here build equal lists; the last one stays)."""
@@ -257,7 +266,7 @@ def hosts_of(light: dict) -> list[dict]:
     if hosts is None:
         blob = light["_raw"]
         hosts = [light_host(raw, blob, index)
-                 for index, raw in enumerate(loads(blob).get("hosts") or ())
+                 for index, raw in enumerate(_decoded(blob).get("hosts") or ())
                  if isinstance(raw, dict)]
         light["_hosts"] = hosts
     return hosts
@@ -265,13 +274,13 @@ def hosts_of(light: dict) -> list[dict]:
 
 def raw_cluster(light: dict) -> dict:
     """The controller's record of a cached (light) cluster, decoded again."""
-    return loads(light["_raw"])
+    return _decoded(light["_raw"])
 
 
 def raw_host(light: dict) -> dict:
     """The controller's record of a cached (light) host, decoded again."""
     blob, index = light["_raw"]
-    return loads(blob)["hosts"][index]
+    return _decoded(blob)["hosts"][index]
 
 
 ALARM_FIELDS: tuple[Field, ...] = (

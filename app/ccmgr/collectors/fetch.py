@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ccmgr.cmon import records
+from ccmgr.cmon import records, wire
 from ccmgr.cmon.client import CmonClient
-from ccmgr.cmon.errors import CmonError, ControllerError
+from ccmgr.cmon.errors import BadReply, CmonError, ControllerError
+from ccmgr.jsonfast import loads
 
 PAGE = 32
 MAX_PAGES = 500  # a controller that pages forever must not keep a thread forever
@@ -40,18 +41,44 @@ def fetch_ping(client: CmonClient, ctx: FetchContext) -> dict:
             "version": client.version}
 
 
+CLUSTERS_QUERY = {"operation": "getAllClusterInfo", "with_hosts": True,
+                  "with_license_check": True, "with_tags": True}
+
+
 def fetch_clusters(client: CmonClient, ctx: FetchContext) -> dict:
-    reply = client.call("clusters", {"operation": "getAllClusterInfo", "with_hosts": True,
-                                     "with_license_check": True, "with_tags": True},
-                        ctx.deadline)
-    clusters = [records.light_cluster(c) for c in reply.get("clusters") or ()
-                if isinstance(c, dict)]
+    typed, reply = client.call_typed("clusters", CLUSTERS_QUERY, ctx.deadline,
+                                     wire.decode_clusters)
+    return clusters_payload(reply, typed)
+
+
+def clusters_payload(reply: bytes, typed: wire.ClustersReply | None = None) -> dict:
+    """The cached "clusters" payload from a controller's ``getAllClusterInfo`` reply body
+    (judged Ok already; ``typed``: its typed decode if made already); ``reply`` is kept in
+    it, the storage its records point into. Raises ``BadReply`` for a body that is not a
+    JSON object."""
+    if typed is None:
+        typed = wire.decode_clusters(reply)
+    if typed is not None:
+        clusters = wire.light_clusters(typed, reply)
+        processed = typed.request_processed
+        licenses = [loads(memoryview(raw)) for raw in (typed.license, typed.license_check)]
+    else:  # the tolerant path: odd types, NaN, non-object items (cmon.wire says why)
+        try:
+            decoded = loads(reply)
+        except ValueError:
+            raise BadReply("getAllClusterInfo: not a JSON reply") from None
+        if not isinstance(decoded, dict):
+            raise BadReply("getAllClusterInfo: the reply is not a JSON object")
+        clusters = [records.light_cluster(c) for c in decoded.get("clusters") or ()
+                    if isinstance(c, dict)]
+        processed = decoded.get("request_processed")
+        licenses = [decoded.get("license"), decoded.get("license_check")]
     return {
         "clusters": clusters,
-        "processed": records.norm_time(reply.get("request_processed")),
-        "license": records.license_info(reply.get("license"), records.LICENSE_FIELDS),
-        "license_check": records.license_info(reply.get("license_check"),
-                                              records.LICENSE_CHECK_FIELDS),
+        "processed": records.norm_time(processed),
+        "license": records.license_info(licenses[0], records.LICENSE_FIELDS),
+        "license_check": records.license_info(licenses[1], records.LICENSE_CHECK_FIELDS),
+        "reply": reply,
     }
 
 
