@@ -11,7 +11,6 @@ from ccmgr import accounts, registry
 from ccmgr.bootstrap import ensure_admin
 from ccmgr.cli import main
 from ccmgr.collectors.clients import ClientRegistry
-from ccmgr.collectors.memo import VersionedMemo
 from ccmgr.config.schema import parse_config
 from ccmgr.errors import CcmgrError, ConfigError, InvalidRequest
 from ccmgr.fields import check_fields
@@ -19,6 +18,7 @@ from ccmgr.ha.bundle import BundleRejected, _check_shape
 from ccmgr.http import HttpPool
 from ccmgr.instances import DuplicateURL, UnknownController, replace
 from ccmgr.runtime import Services
+from ccmgr.versionedmemo import VersionedMemo
 
 
 @pytest.fixture

@@ -29,10 +29,10 @@ from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.collectors.cache import Cache, Entry, settle
 from ccmgr.collectors.clients import DEFAULT_IDENTITY, LDAP_REQUIRED, ClientRegistry
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
-from ccmgr.collectors.memo import VersionedMemo
 from ccmgr.config import Config
 from ccmgr.config.model import Instance
 from ccmgr.http import HttpPool
+from ccmgr.versionedmemo import VersionedMemo
 
 log = logging.getLogger("ccmgr.collectors")
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from ccmgr.cmon import records
 from ccmgr.cmon.model import ControllerData
+from ccmgr.views.clustertable import ClusterTable, ordered
 from ccmgr.views.common import bump, controller_passes, proxy_fields
 from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply
 
@@ -74,17 +75,28 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
 
 
 def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
-    entries, last_updated = [], {}
+    """The page of matching clusters, selected on the indexed table (views.clustertable):
+    the same result as filtering, sorting and paging the entries one by one."""
+    table = ClusterTable.of(controllers)
     match = Match(req.filters)
-    ok = _cluster_matcher(match)
-    for c in controllers:
-        clusters = c.clusters()
-        if clusters is None or not controller_passes(match, c):
-            continue
-        last_updated[c.url] = c.data["clusters"]["processed"]
-        entries.extend((c, cl) for cl in clusters if ok(cl))
-    return list_reply("clusters", entries, req, last_updated, req.order, CLUSTER_SORT, BY_KEY,
-                      build=lambda e: cluster_item(e[0], e[1], req.with_hosts))
+    order = ordered(table, req.order, CLUSTER_SORT, BY_KEY)
+    selected, looked = table.select(match, order)
+    last_updated = {c.url: c.data["clusters"]["processed"] for c in looked}
+    total = selected.bit_count()
+    if req.per_page > 0:
+        page = order.page(selected, (req.page - 1) * req.per_page, req.per_page)
+    else:
+        page = order.page(selected, 0, total)
+    body: dict = {}
+    if req.page:
+        body["page"] = req.page
+    if req.per_page:
+        body["perPage"] = req.per_page
+    if total:
+        body["total"] = total
+    body["clusters"] = [cluster_item(c, cl, req.with_hosts) for c, cl in page]
+    body["last_updated"] = last_updated
+    return body
 
 
 def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
