@@ -13,7 +13,9 @@ Starts cmonsim in its own process and a real ccmgr daemon on loopback, then meas
   loaded by wrk (a C load generator, tools/host-packages.txt) so that the figure is the
   daemon's and not the Python client's; without wrk, by Python threads (then the client
   shares the 2 CPUs and the GIL, and the ratio says as much about it as about ccmgr);
-* peak RSS (VmHWM) of the gunicorn worker holding the estate.
+* peak RSS (VmHWM) of the gunicorn worker holding the estate;
+* with ``--restart``: the first clusters/status after an orderly restart on the same
+  basedir (served from the start-up snapshot while the controllers are fetched again).
 
 All traffic goes to 127.0.0.1; every loop is bounded in count and time; everything started
 is stopped at the end.
@@ -129,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="Python client threads "
                         "(without wrk)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--restart", action="store_true", help="then restart the daemon and "
+                        "time its first clusters/status (the start-up snapshot)")
     args = parser.parse_args(argv)
     lat = args.latency
     with daemon_over_estate(30, "ccmgr-bench-", **estate_of(args)) as bench:
@@ -185,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{unique_rps / health_rps:.2f} (computed)")
         print(f"worker peak RSS (VmHWM): {vm(pid, 'VmHWM'):.0f} MiB "
               f"(now {vm(pid, 'VmRSS'):.0f} MiB)")
+        if args.restart:
+            bench.restart()
+            first, body = timed_post(bench.session, f"{bench.daemon.url}/proxy/clusters/status",
+                                     {})
+            total = sum(body.get("clusters_count", {}).values())
+            print(f"after a restart (SIGTERM, start on the same basedir), first "
+                  f"clusters/status: {first * 1000:.0f} ms = {first / lat:.2f} x latency, "
+                  f"{total} of {args.controllers * args.clusters} clusters")
     return 0
 
 

@@ -33,6 +33,21 @@ class Bench:
     daemon: Daemon
     session: requests.Session  # logged in as admin
     scratch: Path  # a temporary directory for the bench's own files
+    login_timeout: float = 30
+
+    def restart(self) -> None:
+        """Stop the daemon in order (SIGTERM, as systemd does) and start it again on the
+        same basedir, logged in again: what a restart after an upgrade looks like."""
+        stop_daemon(self.daemon)
+        self.daemon = start_daemon(self.scratch / "basedir")
+        self.session = _logged_in(self.daemon, self.login_timeout)
+
+
+def _logged_in(daemon: Daemon, timeout: float) -> requests.Session:
+    s = daemon.session()
+    s.post(f"{daemon.url}/proxy/auth/login", timeout=timeout, json={
+        "username": "admin", "password": daemon.admin_password()}).raise_for_status()
+    return s
 
 
 def estate_of(args: argparse.Namespace) -> dict:
@@ -56,11 +71,9 @@ def daemon_over_estate(timeout: int, prefix: str, login_timeout: float = 30,
         write_config(basedir, {"timeout": timeout, "instances": [
             {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
             for c in sim]})
-        daemon = start_daemon(basedir)
+        bench = Bench(sim, start_daemon(basedir), requests.Session(), Path(tmp), login_timeout)
         try:
-            s = daemon.session()
-            s.post(f"{daemon.url}/proxy/auth/login", timeout=login_timeout, json={
-                "username": "admin", "password": daemon.admin_password()}).raise_for_status()
-            yield Bench(sim, daemon, s, Path(tmp))
+            bench.session = _logged_in(bench.daemon, login_timeout)
+            yield bench
         finally:
-            stop_daemon(daemon)
+            stop_daemon(bench.daemon)

@@ -147,6 +147,22 @@ def test_viewers_and_anonymous_clients_are_refused(api):
     assert api.estate[0].count("clusters") == 0
 
 
+def test_api_tokens_pass_through_by_role(api):
+    """A Bearer token acts as its role on /v2 and /v2multi as on /proxy (issue 13 item 8)."""
+    admin, _ = accounts.create_token(api.services, "automation", "admin", None)
+    viewer, _ = accounts.create_token(api.services, "grafana", "viewer", None)
+    api.estate[0].reset_counters()
+    for path in ("/v2/clusters", "/v2multi/clusters"):
+        body = json.dumps({"operation": "ping", "xid": api.xid(0), "xids": [api.xid(0)]})
+        allowed = api.client.simulate_post(path, body=body,
+                                           headers={"Authorization": f"Bearer {admin}"})
+        assert allowed.status_code == 200, allowed.text
+        refused = api.client.simulate_post(path, body=body,
+                                           headers={"Authorization": f"Bearer {viewer}"})
+        assert refused.status_code == 403 and refused.json["request_status"] == "AccessDenied"
+    assert api.estate[0].count("clusters", "ping") == 2  # the admin token's two calls only
+
+
 def test_local_users_use_the_service_credentials(api):
     accounts.add(api.services, "ops", "Ops-pw-1")
     assert api.login("ops", "Ops-pw-1").status_code == 200

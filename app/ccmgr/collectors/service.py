@@ -188,7 +188,12 @@ class Collectors:
                     and snapshot.clients_unchanged()):
                 return snapshot.data
         changes = self.cache.changes  # read first: a change while gathering voids the result
-        if self._snapshots_at != changes:
+        if forced:
+            # Every kept result is about to be superseded; held during the refresh, they
+            # would keep the whole previous estate alive beside the new one (peak memory).
+            self._snapshots.keep_only(lambda made_at: False)
+            self._snapshots_at = changes
+        elif self._snapshots_at != changes:
             self._drop_snapshots(changes)
         deadline = self.clock() + float(config.timeout)
         instances = config.controllers

@@ -41,9 +41,9 @@ class FetchMetrics:
             (*LABELS, "kind", "error"), registry=registry)
 
     def observe(self, xid: str, kind: str, seconds: float, error: CmonError | None) -> None:
-        name = self.store.current().controller_names.get(xid, "")
         self.duration.labels(kind).observe(seconds)
-        if error is not None:
+        if error is not None:  # the name costs a stat of the config: only for the rare case
+            name = self.store.current().controller_names.get(xid, "")
             self.errors.labels(xid, name, kind, type(error).__name__).inc()
 
 
