@@ -292,3 +292,23 @@ def test_seed_never_replaces_data_or_a_running_fetch():
     entry = cache.get("j")
     assert entry.age(50.0) == 5.0 and entry.version == cache._serial == 1
     assert entry.attempted_at != 0.0 and entry.expires(1e9, 1e9) < 0
+
+
+def test_a_bug_rebuilding_one_entry_does_not_stop_the_start(tmp_path, monkeypatch, caplog):
+    clock = Clock()
+    config = config_of(A, B)
+    first = keeper_for(tmp_path, config, clock)
+    fill(first.cache, "xid-a", reply_of(1))
+    fill(first.cache, "xid-b", reply_of(2))
+    first.save()
+    rebuild = fetch.clusters_payload
+
+    def buggy(reply: bytes) -> dict:
+        if reply == reply_of(1):
+            raise KeyError("cluster_id")
+        return rebuild(reply)
+
+    monkeypatch.setattr(fetch, "clusters_payload", buggy)
+    second = keeper_for(tmp_path, config, clock)
+    assert second.load(config) == 1
+    assert second.cache.get((DEFAULT_IDENTITY, "xid-b", "clusters")).data is not None

@@ -202,6 +202,10 @@ class Keeper:
                     log.info("snapshot entry of %s not used: %s", saved.xid, exc.message)
                     dropped += 1
                     continue
+                except Exception:  # a bug must not stop the start, this file stays
+                    log.exception("snapshot entry of %s not used", saved.xid)
+                    dropped += 1
+                    continue
                 key = (DEFAULT_IDENTITY, saved.xid, KIND)
                 if self.cache.seed(key, payload, saved.fetched, age):
                     seeded[saved.xid] = (self.cache.get(key).version, saved.fingerprint)
