@@ -6,6 +6,7 @@ with services around a temporary basedir.
 
 from __future__ import annotations
 
+import atexit
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ from ccmgr import gctune, logsetup
 from ccmgr.access import BearerAuth, RoleGate
 from ccmgr.accesslog import RequestContext
 from ccmgr.bootstrap import bootstrap
+from ccmgr.collectors import snapshot
 from ccmgr.collectors.service import Collectors
 from ccmgr.errors import CcmgrError, ConfigError, ServiceUnavailable
 from ccmgr.ha.forward import WriteForwarder
@@ -136,5 +138,11 @@ def get_app(basedir: str | None = None) -> falcon.App:
     collectors = Collectors()
     app = create_app(services, collectors=collectors, replicator=replicator)
     gctune.tune()  # before the first fetch: see gctune for why and the figures
-    collectors.warm_up(config)  # background controller logins, in this (forked) worker
+    # The previous run's cluster lists, then background controller logins, in this
+    # (forked) worker; the kept lists are written once more when the worker exits.
+    keeper = snapshot.Keeper(snapshot.path_in(services.basedir),
+                             services.secret.derive(snapshot.PURPOSE).encode(),
+                             collectors.cache, lambda: collectors.clients.settled)
+    collectors.warm_up(config, keeper)
+    atexit.register(keeper.stop)
     return app

@@ -14,6 +14,7 @@ The daemon runs one worker process, so this in-process cache is exact.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -25,6 +26,9 @@ from typing import Any
 from ccmgr.cmon.errors import BadReply, CmonError, Timeout
 
 log = logging.getLogger("ccmgr.collectors")
+
+# The attempt time of seeded entries: expired under any TTL, and not 0.0 (never attempted).
+SEEDED_ATTEMPT = -math.inf
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,23 @@ class Cache:
                 self.changes += 1
             self.fetches += 1
         return entry
+
+    def seed(self, key: Hashable, data: Any, fetched: datetime, age: float) -> bool:
+        """Put data kept from a previous run (``collectors.snapshot``) in an empty slot.
+
+        The entry is stale at once (its attempt predates every clock reading, whatever the
+        TTL) but not cold: it is served without waiting while the first use refreshes it.
+        Its monotonic time is now minus its real ``age``, so age headers and metrics tell
+        the truth. A slot already holding data or a running fetch is left alone (False)."""
+        now = self.clock()
+        with self._lock:
+            if key in self._entries or key in self._flights:
+                return False
+            self._serial += 1
+            self._entries[key] = Entry(data, fetched, now - max(0.0, age), None,
+                                       SEEDED_ATTEMPT, self._serial)
+            self.changes += 1
+        return True
 
     def get(self, key: Hashable) -> Entry:
         with self._lock:

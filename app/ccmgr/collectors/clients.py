@@ -44,6 +44,9 @@ class ClientRegistry:
         self._fingerprints: dict[str, tuple] = {}
         self._urls: dict[str, str] = {}
         self._synced: Config | None = None
+        # The config the cached data belong to: set once data of controllers it changed
+        # or removed are dropped (what collectors.snapshot labels the data with).
+        self.settled: Config | None = None
         self._ldap: dict[str, _Identity] = {}
         self.last_seen: dict[str, datetime] = {}
 
@@ -116,6 +119,7 @@ class ClientRegistry:
                 self.last_seen.pop(xid, None)
         if stale:
             self._forget(lambda key: key[1] in stale)
+        self.settled = config
         for url in gone_urls:  # no controller uses this URL any more
             self.http.forget(url)
 

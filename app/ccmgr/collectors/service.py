@@ -29,6 +29,7 @@ from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.collectors.cache import Cache, Entry, settle
 from ccmgr.collectors.clients import DEFAULT_IDENTITY, LDAP_REQUIRED, ClientRegistry
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
+from ccmgr.collectors.snapshot import Keeper
 from ccmgr.config import Config
 from ccmgr.config.model import Instance
 from ccmgr.http import HttpPool
@@ -257,12 +258,19 @@ class Collectors:
         self._snapshots.keep_only(lambda made_at: made_at == changes)
         self._snapshots_at = changes
 
-    def warm_up(self, config: Config) -> None:
+    def warm_up(self, config: Config, snapshot: Keeper | None = None) -> None:
         """Log in to every static-credential controller in the background, as cmon-proxy
         does at start (it blocks; we do not), then fetch its cluster list into the cache,
         so that the first dashboard after a restart joins a fetch already under way
-        instead of paying for a login and a fetch one after the other."""
+        instead of paying for a login and a fetch one after the other.
+
+        With a ``snapshot``, the cluster lists kept by the previous run are loaded first
+        (stale: served at once, refreshed by these fetches) and kept on disk from then on.
+        """
         self.clients.sync(config)
+        if snapshot is not None:
+            snapshot.load(config)
+            snapshot.start()
         pool, _ = self._pools(config)
         timeout = float(config.timeout)
 

@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from ccmgr.cmon.errors import CmonError
+from ccmgr.collectors.cache import SEEDED_ATTEMPT
 from ccmgr.collectors.clients import DEFAULT_IDENTITY
 from ccmgr.collectors.service import Collectors
 from ccmgr.config import ConfigStore
@@ -177,7 +178,8 @@ class ControllerExposition:
 def _render(key: tuple, labels: list[str], kinds: dict, logged_in_at: float | None
             ) -> _Rendered:
     families = _families()
-    attempts = [e for e in kinds.values() if e.attempted_at]
+    # Data kept from the previous run (SEEDED_ATTEMPT) say nothing about the controller now.
+    attempts = [e for e in kinds.values() if e.attempted_at not in (0.0, SEEDED_ATTEMPT)]
     if attempts:
         latest = max(attempts, key=lambda e: e.attempted_at)
         families["ccmgr_controller_up"].add_metric(
