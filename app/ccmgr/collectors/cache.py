@@ -79,13 +79,15 @@ class Cache:
             if not force and self._fresh(entry, ttl, error_ttl, now):
                 return entry, None
             if flight is None:
-                flight = executor.submit(self._run, key, make_fetch())
+                mine: list[Future] = []  # filled before _run can take the lock
+                flight = executor.submit(self._run, key, make_fetch(), mine)
+                mine.append(flight)
                 self._flights[key] = flight
             # Stale data is served at once while the refresh runs; cold or forced waits.
             must_wait = force or entry.attempted_at == 0.0
             return entry, (flight if must_wait else None)
 
-    def _run(self, key: Hashable, fetch: Callable[[], Any]) -> Entry:
+    def _run(self, key: Hashable, fetch: Callable[[], Any], mine: list[Future]) -> Entry:
         try:
             data, error = fetch(), None
         except CmonError as exc:
@@ -101,7 +103,9 @@ class Cache:
                 entry = Entry(data, self.wall(), now, None, now, self._serial)
             else:  # the data, and so their version, stay
                 entry = replace(old, error=error, attempted_at=now)
-            if self._flights.get(key) is not None:
+            # Only the key's own flight writes: one orphaned by ``drop`` (its controller was
+            # changed or removed) must neither store its old data nor end a newer flight.
+            if mine and self._flights.get(key) is mine[0]:
                 self._entries[key] = entry
                 self._flights.pop(key, None)
                 self.changes += 1
@@ -148,19 +152,35 @@ class Cache:
             return list(self._entries) + [k for k in self._flights if k not in self._entries]
 
 
-def settle(pending: dict[Hashable, tuple[Entry, Future | None]], deadline: float,
+@dataclass(frozen=True)
+class Pending:
+    """A started lookup: the cache ``key``, the entry to serve, and the refresh to wait for.
+
+    While a caller waits, ``entry`` is None and the key's current entry is read again only
+    if the wait runs out: a forced refresh of every controller would otherwise keep every
+    payload it replaces alive until the last reply came in (twice the estate in memory)."""
+
+    key: Hashable
+    entry: Entry | None
+    flight: Future | None
+
+
+def settle(pending: dict[Hashable, Pending], deadline: float,
+           current: Callable[[Hashable], Entry],
            clock: Callable[[], float] = time.monotonic) -> dict[Hashable, Entry]:
-    """Wait for the refreshes callers must wait for, but never past ``deadline``."""
-    futures = [f for _, f in pending.values() if f is not None]
+    """Wait for the refreshes callers must wait for, but never past ``deadline``;
+    ``current`` reads a cache key's entry as it is then."""
+    futures = [p.flight for p in pending.values() if p.flight is not None]
     if futures:
         wait(futures, timeout=max(0.0, deadline - clock()))
     out = {}
-    for key, (entry, future) in pending.items():
-        if future is None:
-            out[key] = entry
-        elif future.done():
-            out[key] = future.result()
+    for name, p in pending.items():
+        if p.flight is None:
+            out[name] = p.entry
+        elif p.flight.done():
+            out[name] = p.flight.result()
         else:
+            entry = current(p.key)
             waited = Timeout("no reply within the timeout; still trying in the background")
-            out[key] = replace(entry, error=entry.error or waited)
+            out[name] = replace(entry, error=entry.error or waited)
     return out

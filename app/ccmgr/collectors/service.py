@@ -26,7 +26,7 @@ from typing import Any
 from ccmgr.cmon.client import CmonClient, Credentials
 from ccmgr.cmon.errors import CmonError
 from ccmgr.cmon.model import ControllerData, Who
-from ccmgr.collectors.cache import Cache, Entry, settle
+from ccmgr.collectors.cache import Cache, Entry, Pending, settle
 from ccmgr.collectors.clients import DEFAULT_IDENTITY, LDAP_REQUIRED, ClientRegistry
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
 from ccmgr.collectors.snapshot import Keeper
@@ -154,9 +154,10 @@ class Collectors:
             clients[xid] = client
             ids = cluster_ids(clusters[xid].data) if clusters else []
             fetch = partial(self._fetch_fn, kind, client, config, ids, fanout, xid)
-            pending[(kind, xid)] = self.cache.start(
-                (identity, xid, kind), fetch, pool, ttl=ttl, error_ttl=min(ERROR_TTL, ttl),
-                force=force)
+            key = (identity, xid, kind)
+            entry, flight = self.cache.start(key, fetch, pool, ttl=ttl,
+                                             error_ttl=min(ERROR_TTL, ttl), force=force)
+            pending[(kind, xid)] = Pending(key, None if flight is not None else entry, flight)
         return pending
 
     def gather(self, who: Who, config: Config, kinds: Iterable[str], *,
@@ -205,7 +206,7 @@ class Collectors:
             kind_force = (force if force_clusters is None else force_clusters) \
                 if kind == "clusters" else force
             pending.update(self._start(who, config, instances, kind, kind_force, clients))
-        settled = settle(pending, deadline, self.clock)
+        settled = settle(pending, deadline, self.cache.get, self.clock)
         second = [k for k in kinds if k in NEEDS_CLUSTERS]
         if second:
             clusters = {xid: e for (kind, xid), e in settled.items() if kind == "clusters"}
@@ -213,7 +214,7 @@ class Collectors:
             for kind in second:
                 pending.update(self._start(who, config, instances, kind, force, clients,
                                            clusters))
-            settled.update(settle(pending, deadline, self.clock))
+            settled.update(settle(pending, deadline, self.cache.get, self.clock))
         ttl, timeout = self.ttl(config), float(config.timeout)
         error_ttl = min(ERROR_TTL, ttl)
         valid_until = float("inf")
