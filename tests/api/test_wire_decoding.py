@@ -122,3 +122,24 @@ def test_the_envelope_keeps_present_and_absent_apart(body, expected):
 @pytest.mark.parametrize("body", [b"[1]", b"{", b'{"request_status":"Ok","clusters":5}'])
 def test_what_the_typed_decoder_cannot_read_is_none(body):
     assert wire.decode_clusters(body) is None
+
+
+@pytest.mark.parametrize("cluster", [
+    {"class_name": "CmonClusterInfo", "cluster_id": 4, "cluster_name": "n", "state": "STARTED",
+     "tags": ["a", 5], "vendor": None, "hosts": [HOST, "junk"], "extra": {"x": [1]}},
+    {"cluster_id": "4", "cluster_name": 7, "maintenance_mode_active": "true",
+     "version": 8.0, "class_name": None},
+    {"cluster_id": 4, "hosts": [{"pingtime": 2**70}]},
+])
+def test_a_reply_item_from_the_head_alone_equals_one_from_the_whole_record(cluster):
+    """Items without hosts are shaped from the record's top-level fields only."""
+    light = records.light_cluster(cluster)
+    assert wire.cluster_head(light["_raw"]) is not None
+    assert records.cluster(records.raw_cluster_head(light), with_hosts=False) == \
+        records.cluster(cluster, with_hosts=False)
+
+
+def test_a_head_the_fast_decoder_cannot_read_takes_the_full_decode():
+    light = {"_raw": b'{"cluster_id": 4, "state": NaN}', "cluster_id": 4}
+    assert wire.cluster_head(light["_raw"]) is None
+    assert records.raw_cluster_head(light)["cluster_id"] == 4

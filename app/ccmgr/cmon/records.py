@@ -277,6 +277,14 @@ def raw_cluster(light: dict) -> dict:
     return _decoded(light["_raw"])
 
 
+def raw_cluster_head(light: dict) -> dict:
+    """The top-level fields of a cached cluster's record, enough for ``cluster(...,
+    with_hosts=False)``, without decoding its hosts (a list page shows 50 clusters)."""
+    blob = light["_raw"]
+    head = wire.cluster_head(blob.raw() if isinstance(blob, wire.ClusterBytes) else blob)
+    return head if head is not None else raw_cluster(light)
+
+
 def raw_host(light: dict) -> dict:
     """The controller's record of a cached (light) host, decoded again."""
     blob, index = light["_raw"]

@@ -105,6 +105,38 @@ class ClusterBytes:
         return self.slices.raw(self.index)
 
 
+class _ClusterHead(msgspec.Struct):
+    """The top-level fields of a cluster record that a reply item without hosts shows
+    (``records.cluster(with_hosts=False)``), as sent: its hosts are skipped, not decoded."""
+
+    class_name: Any = msgspec.UNSET
+    cluster_id: Any = msgspec.UNSET
+    cluster_name: Any = msgspec.UNSET
+    cluster_type: Any = msgspec.UNSET
+    state: Any = msgspec.UNSET
+    maintenance_mode_active: Any = msgspec.UNSET
+    tags: Any = msgspec.UNSET
+    cluster_auto_recovery: Any = msgspec.UNSET
+    node_auto_recovery: Any = msgspec.UNSET
+    vendor: Any = msgspec.UNSET
+    version: Any = msgspec.UNSET
+
+
+_HEAD = msgspec.json.Decoder(_ClusterHead)
+_HEAD_FIELDS = _ClusterHead.__struct_fields__
+
+
+def cluster_head(record: msgspec.Raw | bytes) -> dict | None:
+    """Those fields of one cluster record as a dict holding what a full decode would hold
+    for them (absent keys left out); None if the record needs the full decoder."""
+    try:
+        head = _HEAD.decode(memoryview(record))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return {key: value for key in _HEAD_FIELDS
+            if (value := getattr(head, key)) is not msgspec.UNSET}
+
+
 def _word(value: str | None) -> str:
     # States, types and tags repeat across thousands of clusters: one string object each.
     return sys.intern(value) if value else ""

@@ -61,7 +61,7 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
     item = proxy_fields(c)
     if controller_url is not None:
         item["controller_url"] = controller_url
-    raw = records.raw_cluster(cluster)
+    raw = records.raw_cluster(cluster) if with_hosts else records.raw_cluster_head(cluster)
     shaped = records.cluster(raw, with_hosts=False)
     hosts = [records.host(raw["hosts"][h["_raw"][1]])
              for h in _without_first_controller(records.hosts_of(cluster))] \

@@ -21,7 +21,7 @@ from typing import Any
 
 from ccmgr.cmon.model import ControllerData
 from ccmgr.versionedmemo import VersionedMemo
-from ccmgr.views.common import controller_passes
+from ccmgr.views.common import CONTROLLER_KEYS, controller_passes
 from ccmgr.views.listrequest import Match, parse_order
 
 Entry = tuple[ControllerData, dict]
@@ -129,7 +129,10 @@ class ClusterTable:
         """The bit set of the clusters ``match`` passes, and the controllers it looked at
         (controller-level keys skip whole controllers)."""
         selected = (1 << order.size) - 1
-        looked = [c for c in self.controllers if controller_passes(match, c)]
+        if CONTROLLER_KEYS.isdisjoint(match.first):  # the common case: no loop at all
+            looked = self.controllers
+        else:
+            looked = [c for c in self.controllers if controller_passes(match, c)]
         if len(looked) != len(self.controllers):
             keep = {id(c) for c in looked}
             selected &= order.bits("@controllers", ",".join(sorted(c.xid for c in looked)),

@@ -15,8 +15,12 @@ def proxy_fields(c: ControllerData) -> dict:
     return {"xid": c.xid, "controller_id": c.controller_id, "controller_url": c.url}
 
 
+CONTROLLER_KEYS = frozenset(("xid", "controller_id", "controller_url"))
+
+
 def controller_passes(match: Match, c: ControllerData) -> bool:
-    """Controller-level keys skip a whole controller (and its last_updated entry)."""
+    """Controller-level keys (``CONTROLLER_KEYS``) skip a whole controller (and its
+    last_updated entry)."""
     return match.pairs((("xid", c.xid), ("controller_id", c.controller_id),
                         ("controller_url", c.url)))
 
