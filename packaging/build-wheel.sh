@@ -13,6 +13,9 @@ set -euo pipefail
 
 OUTDIR=${OUTDIR:-$REPO/dist}
 need_debs python3 python3-venv
+# The wheel (and so the .deb) carries the built dashboard: refuse to make one without it.
+[ -f "$REPO/app/ccmgr/webui/index.html" ] ||
+    die "the dashboard is not built (app/ccmgr/webui/index.html): run make venv first"
 venv=$(tools_venv)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ccmgr-wheel.XXXXXX")

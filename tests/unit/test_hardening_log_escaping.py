@@ -53,3 +53,28 @@ def test_traceback_continuation_lines_cannot_pass_for_records(logfile):
     assert RECORD_START.match(found[0]) and "failed for a\\nb" in found[0]
     assert all(line.startswith("| ") for line in found[1:])
     assert sum(bool(RECORD_START.match(line)) for line in found) == 1
+
+
+def test_json_logs_keep_one_object_per_line_with_the_fields_as_sent(harness, tmp_path):
+    """log_format json: control characters in a field are escaped, one record is one line
+    that decodes to an object, and the field still reads as it was sent."""
+    logger = logging.getLogger("ccmgr")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    path = tmp_path / "ccmgr.json.log"
+    logsetup.configure(str(path), stderr=False, fmt="json", node="n1")
+    try:
+        name = f"eve\n{FORGED}\x00\r\u2028"
+        reply = harness.client.simulate_post(
+            "/proxy/auth/login", body=json.dumps({"username": name, "password": "x"}))
+        assert reply.status_code == 401
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+        logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
+    raw = path.read_text(encoding="utf-8")
+    assert "\x00" not in raw and "\r" not in raw and "\u2028" not in raw
+    records = [json.loads(line) for line in raw.splitlines()]  # every line is one object
+    assert records and all(isinstance(r, dict) for r in records)
+    assert not any(r.get("message", "").startswith("2026-01-01") for r in records)
+    assert any("eve" in json.dumps(r) for r in records)

@@ -74,6 +74,8 @@ def test_build_wheel_makes_a_wheel_and_sdist_of_ccmgr(tmp_path):
         names = zf.namelist()
         entry_points = zf.read(f"ccmgr-{version}.dist-info/entry_points.txt").decode()
     assert "ccmgr/daemon.py" in names and "ccmgr/gunicorn_conf.py" in names
+    assert "ccmgr/webui/index.html" in names  # the built dashboard ships in the wheel
+    assert any(n.startswith("ccmgr/webui/assets/") and n.endswith(".js") for n in names)
     assert "ccmgr = ccmgr.daemon:main" in entry_points
     assert "ccmgradm = ccmgr.cli:main" in entry_points
     assert not [n for n in names if n.startswith(("cmonsim", "sim/"))]  # the simulator stays out
