@@ -4,7 +4,9 @@ below), for random estates, filters, orders and pages."""
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 
 import pytest
 from ccmgr.cmon import records
@@ -81,10 +83,23 @@ def test_the_table_selects_what_the_entry_by_entry_rules_select(seed):
 
 def test_one_table_serves_every_query_of_one_data_version():
     controllers = _estate(random.Random(1), version=1000)
-    assert ClusterTable.of(controllers) is ClusterTable.of(controllers)
+    assert ClusterTable.of(controllers).index is ClusterTable.of(controllers).index
     newer = [ControllerData(xid=c.xid, url=c.url, data=c.data, version_key=(c.xid, 1001))
              for c in controllers]
-    assert ClusterTable.of(newer) is not ClusterTable.of(controllers)
+    assert ClusterTable.of(newer).index is not ClusterTable.of(controllers).index
+
+
+def test_the_kept_index_keeps_no_data_alive():
+    """After a refresh the kept index must not hold the superseded estate (memory)."""
+    controllers = _estate(random.Random(2), version=3000)
+    clusters.clusters_list(controllers, ListRequest(page=1, per_page=3, order="state desc",
+                                                    filters=(Filter(key="state",
+                                                                    value="STARTED"),)))
+    gone = [weakref.ref(c) for c in controllers]
+    del controllers
+    gc.collect()
+    assert ClusterTable._memo.values()  # the index is still kept ...
+    assert all(ref() is None for ref in gone)  # ... but none of the data
 
 
 def test_pages_beyond_the_end_are_empty_and_totals_count_every_match():

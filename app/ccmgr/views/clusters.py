@@ -84,9 +84,9 @@ def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> di
     last_updated = {c.url: c.data["clusters"]["processed"] for c in looked}
     total = selected.bit_count()
     if req.per_page > 0:
-        page = order.page(selected, (req.page - 1) * req.per_page, req.per_page)
+        page = table.page(order, selected, (req.page - 1) * req.per_page, req.per_page)
     else:
-        page = order.page(selected, 0, total)
+        page = table.page(order, selected, 0, total)
     body: dict = {}
     if req.page:
         body["page"] = req.page

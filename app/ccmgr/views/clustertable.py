@@ -42,25 +42,34 @@ def _bits(positions: list[int], size: int) -> int:
     return int.from_bytes(field, "little")
 
 
-class _Order:
-    """The table in one order, with the bit sets of the values asked for so far."""
+Position = tuple[int, int]  # (index of the controller in the gather result, of its cluster)
 
-    def __init__(self, entries: Sequence[Entry], perm: list[int]) -> None:
-        self.entries = [entries[i] for i in perm]
-        self.size = len(perm)
+
+class _Order:
+    """The positions in one order, with the bit sets of the values asked for so far.
+
+    Kept between requests, so it holds positions, not the records: a kept table must not
+    keep a superseded estate alive after a refresh (that is the worker's memory peak)."""
+
+    def __init__(self, positions: list[Position]) -> None:
+        self.positions = positions
+        self.size = len(positions)
         self._sets: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
-    def bits(self, key: str, value: str, test: Callable[[Entry], bool]) -> int:
+    def bits(self, key: str, value: str, test: Callable[[Entry], bool],
+             data: _Data) -> int:
         found = self._sets.get((key, value))
         if found is None:
-            found = _bits([i for i, e in enumerate(self.entries) if test(e)], self.size)
+            entry = data.entry
+            found = _bits([i for i, p in enumerate(self.positions) if test(entry(p))],
+                          self.size)
             if len(self._sets) < MAX_SETS:  # unbounded distinct values must not grow it
                 with self._lock:
                     self._sets[(key, value)] = found
         return found
 
-    def page(self, selected: int, start: int, count: int) -> list[Entry]:
+    def page(self, selected: int, start: int, count: int, data: _Data) -> list[Entry]:
         """The entries of set bits number ``start`` .. ``start + count - 1``."""
         out: list[Entry] = []
         if count <= 0 or start >= selected.bit_count():
@@ -81,48 +90,73 @@ class _Order:
                 if skip:
                     skip -= 1
                 else:
-                    out.append(self.entries[base + low.bit_length() - 1])
+                    out.append(data.entry(self.positions[base + low.bit_length() - 1]))
                     if len(out) == count:
                         return out
                 word ^= low
         return out
 
 
+class _Data:
+    """One request's gather result, read by position."""
+
+    def __init__(self, controllers: Sequence[ControllerData]) -> None:
+        self.controllers = controllers
+        self.lists = [c.clusters() for c in controllers]
+
+    def entry(self, position: Position) -> Entry:
+        c, k = position
+        return self.controllers[c], self.lists[c][k]  # type: ignore[index]
+
+
+class _Index:
+    """What is kept per data version: the positions, the orders and their bit sets."""
+
+    def __init__(self, data: _Data) -> None:
+        self.with_clusters = [c for c, found in enumerate(data.lists) if found is not None]
+        self.positions: list[Position] = [(c, k) for c in self.with_clusters
+                                          for k in range(len(data.lists[c]))]  # type: ignore[arg-type]
+        self.orders: dict[tuple[Any, bool], _Order] = {}
+        self.lock = threading.Lock()
+
+
 class ClusterTable:
-    """The (controller, light cluster) entries of every controller with a cluster list."""
+    """The (controller, light cluster) entries of every controller with a cluster list:
+    the kept index of one data version over this request's gather result."""
 
     _memo = VersionedMemo(8)
 
-    def __init__(self, controllers: Sequence[ControllerData]) -> None:
-        self.controllers = [c for c in controllers if c.clusters() is not None]
-        self.entries: list[Entry] = [(c, cl) for c in self.controllers for cl in c.clusters()]
-        self._orders: dict[tuple[Any, bool], _Order] = {}
-        self._lock = threading.Lock()
+    def __init__(self, controllers: Sequence[ControllerData], index: _Index | None = None
+                 ) -> None:
+        self.data = _Data(controllers)
+        self.index = index or _Index(self.data)
+        self.controllers = [controllers[c] for c in self.index.with_clusters]
 
     @classmethod
     def of(cls, controllers: Sequence[ControllerData]) -> ClusterTable:
-        """The table of these data, reused while every controller's data versions are the
-        same (a dashboard asks many queries of one data version)."""
+        """The table of these data, its index reused while every controller's data
+        versions are the same (a dashboard asks many queries of one data version)."""
         versions = tuple(c.version_key for c in controllers)
         if not all(versions):  # data without versions (built by hand) cannot be matched
             return cls(controllers)
-        table = cls._memo.lookup("clusters", versions)
-        if table is None:
-            table = cls(controllers)
-            cls._memo.store("clusters", versions, table)
+        index = cls._memo.lookup("clusters", versions)
+        table = cls(controllers, index)
+        if index is None:
+            cls._memo.store("clusters", versions, table.index)
         return table
 
     def order(self, name: str, desc: bool, key: Callable[[Entry], Any] | None) -> _Order:
         """The table sorted by ``key`` (None: as gathered), built on first use."""
-        held = self._orders.get((name, desc))
+        index = self.index
+        held = index.orders.get((name, desc))
         if held is None:
-            perm = list(range(len(self.entries)))
+            positions = list(index.positions)
             if key is not None:
-                entries = self.entries
-                perm.sort(key=lambda i: key(entries[i]), reverse=desc)
-            held = _Order(self.entries, perm)
-            with self._lock:
-                self._orders[(name, desc)] = held
+                entry = self.data.entry
+                positions.sort(key=lambda p: key(entry(p)), reverse=desc)
+            held = _Order(positions)
+            with index.lock:
+                index.orders[(name, desc)] = held
         return held
 
     def select(self, match: Match, order: _Order) -> tuple[int, list[ControllerData]]:
@@ -130,13 +164,16 @@ class ClusterTable:
         (controller-level keys skip whole controllers)."""
         selected = (1 << order.size) - 1
         if CONTROLLER_KEYS.isdisjoint(match.first):  # the common case: no loop at all
-            looked = self.controllers
-        else:
-            looked = [c for c in self.controllers if controller_passes(match, c)]
+            return self._fields(match, order, selected), self.controllers
+        kept = {c for c in self.index.with_clusters
+                if controller_passes(match, self.data.controllers[c])}
+        looked = [self.data.controllers[c] for c in self.index.with_clusters if c in kept]
         if len(looked) != len(self.controllers):
-            keep = {id(c) for c in looked}
             selected &= order.bits("@controllers", ",".join(sorted(c.xid for c in looked)),
-                                   lambda e: id(e[0]) in keep)
+                                   lambda e: any(e[0] is c for c in looked), self.data)
+        return self._fields(match, order, selected), looked
+
+    def _fields(self, match: Match, order: _Order, selected: int) -> int:
         for key, read in FIELDS.items():
             rule = match.first.get(key)
             if rule is None:
@@ -144,11 +181,15 @@ class ClusterTable:
             allowed = 0
             for value in ("", rule[0], *sorted(rule[1])):
                 allowed |= order.bits(key, value,
-                                      lambda e, r=read, v=value: r(e[1]) == v)
+                                      lambda e, r=read, v=value: r(e[1]) == v, self.data)
             selected &= allowed
         for tag in sorted(match.tags or ()):
-            selected &= order.bits("@tag", tag, lambda e, t=tag: t in (e[1].get("tags") or ()))
-        return selected, looked
+            selected &= order.bits("@tag", tag, lambda e, t=tag: t in (e[1].get("tags") or ()),
+                                   self.data)
+        return selected
+
+    def page(self, order: _Order, selected: int, start: int, count: int) -> list[Entry]:
+        return order.page(selected, start, count, self.data)
 
 
 def ordered(table: ClusterTable, order: str, keys: dict[str, Callable[[Entry], Any]],
