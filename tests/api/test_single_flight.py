@@ -167,3 +167,21 @@ def test_outdated_warm_results_are_dropped_and_do_not_keep_old_data(make_api):
     kept = api.collectors._snapshots.values()
     assert len(kept) == 1  # the superseded cluster list is no longer held by any of them
     assert all(c.data.get("clusters") is not old for snap in kept for c in snap.data)
+
+
+def test_a_background_refresh_lets_go_of_the_kept_results_it_made_outdated(make_api):
+    """A kept gather result holds its payloads; once a refresh replaced them, it must go
+    at once (not at the next request), or the old estate stays in memory beside the new."""
+    import time
+
+    api = make_api(controllers=2, clusters=2, hosts=1, cache_ttl=0.3, latency=0.5)
+    assert api.post("/proxy/clusters/list", {}).status_code == 200
+    time.sleep(0.4)  # stale now; the refresh will take the controllers' 0.5 s
+    fetched = api.collectors.cache.fetches
+    assert api.post("/proxy/clusters/list", {}).status_code == 200  # stale: refresh starts
+    assert len(api.collectors._snapshots) >= 1  # the stale result is kept meanwhile
+    deadline = time.monotonic() + 5
+    while api.collectors.cache.fetches < fetched + 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert api.collectors.cache.fetches >= fetched + 2
+    assert len(api.collectors._snapshots) == 0

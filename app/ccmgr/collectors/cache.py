@@ -60,6 +60,9 @@ class Cache:
         self._lock = threading.Lock()
         self.fetches = 0  # completed fetch attempts (tests and stats)
         self.changes = 0  # bumped whenever an entry is written or dropped
+        # Called (outside the lock) after a fetch stored its result: results derived from
+        # the entries (Collectors' gather results) let go of the data it replaced at once.
+        self.on_change: Callable[[], None] | None = None
         self._serial = 0  # the version of the latest data fetched (Entry.version)
 
     def _fresh(self, entry: Entry, ttl: float, error_ttl: float, now: float) -> bool:
@@ -105,11 +108,14 @@ class Cache:
                 entry = replace(old, error=error, attempted_at=now)
             # Only the key's own flight writes: one orphaned by ``drop`` (its controller was
             # changed or removed) must neither store its old data nor end a newer flight.
-            if mine and self._flights.get(key) is mine[0]:
+            stored = bool(mine) and self._flights.get(key) is mine[0]
+            if stored:
                 self._entries[key] = entry
                 self._flights.pop(key, None)
                 self.changes += 1
             self.fetches += 1
+        if stored and self.on_change is not None:
+            self.on_change()
         return entry
 
     def seed(self, key: Hashable, data: Any, fetched: datetime, age: float) -> bool:

@@ -84,6 +84,9 @@ class Collectors:
         self.clients = ClientRegistry(self.http, self.cache.drop)
         self._swept = 0.0
         self._snapshots = VersionedMemo(MAX_SNAPSHOTS)  # versions: Cache.changes
+        # A kept result whose data a refresh replaced is dropped at once, not at the next
+        # request: until then it would keep the superseded payloads alive beside the new.
+        self.cache.on_change = self._forget_outdated
         self._snapshots_at = 0  # Cache.changes the kept snapshots were made at
         # Called after every fetch with (xid, kind, seconds, error or None): the metrics
         # (ccmgr.metrics) count here without this layer knowing about them.
@@ -252,6 +255,9 @@ class Collectors:
     def _keep(self, key: tuple, snapshot: _Snapshot) -> None:
         if snapshot.changes == self.cache.changes:  # else outdated: it would only keep
             self._snapshots.store(key, snapshot.changes, snapshot)  # old payloads alive
+
+    def _forget_outdated(self) -> None:
+        self._snapshots.keep_only(lambda made_at: made_at == self.cache.changes)
 
     def _drop_snapshots(self, changes: int) -> None:
         """Forget results made before the cache last changed: unusable, and each one would
