@@ -60,8 +60,8 @@ class Cache:
         self._lock = threading.Lock()
         self.fetches = 0  # completed fetch attempts (tests and stats)
         self.changes = 0  # bumped whenever an entry is written or dropped
-        # Called (outside the lock) after a fetch stored its result: results derived from
-        # the entries (Collectors' gather results) let go of the data it replaced at once.
+        # Called (outside the lock) after every change: results derived from the entries
+        # (Collectors' gather results) let go of the data it replaced at once.
         self.on_change: Callable[[], None] | None = None
         self._serial = 0  # the version of the latest data fetched (Entry.version)
 
@@ -114,9 +114,13 @@ class Cache:
                 self._flights.pop(key, None)
                 self.changes += 1
             self.fetches += 1
-        if stored and self.on_change is not None:
-            self.on_change()
+        if stored:
+            self._changed()
         return entry
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def seed(self, key: Hashable, data: Any, fetched: datetime, age: float) -> bool:
         """Put data kept from a previous run (``collectors.snapshot``) in an empty slot.
@@ -133,6 +137,7 @@ class Cache:
             self._entries[key] = Entry(data, fetched, now - max(0.0, age), None,
                                        SEEDED_ATTEMPT, self._serial)
             self.changes += 1
+        self._changed()
         return True
 
     def get(self, key: Hashable) -> Entry:
@@ -147,6 +152,7 @@ class Cache:
             for key in [k for k in self._flights if match(k)]:
                 del self._flights[key]
             self.changes += 1
+        self._changed()
 
     def items(self) -> list[tuple[Hashable, Entry]]:
         """Every entry as it is now (read by the metrics; never starts a fetch)."""

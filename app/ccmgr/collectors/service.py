@@ -84,10 +84,9 @@ class Collectors:
         self.clients = ClientRegistry(self.http, self.cache.drop)
         self._swept = 0.0
         self._snapshots = VersionedMemo(MAX_SNAPSHOTS)  # versions: Cache.changes
-        # A kept result whose data a refresh replaced is dropped at once, not at the next
-        # request: until then it would keep the superseded payloads alive beside the new.
+        # A kept result whose data changed is dropped at once, not at the next request:
+        # until then it would keep the superseded payloads alive beside the new.
         self.cache.on_change = self._forget_outdated
-        self._snapshots_at = 0  # Cache.changes the kept snapshots were made at
         # Called after every fetch with (xid, kind, seconds, error or None): the metrics
         # (ccmgr.metrics) count here without this layer knowing about them.
         self.fetch_observers: list[Callable[[str, str, float, CmonError | None], None]] = []
@@ -197,9 +196,6 @@ class Collectors:
             # Every kept result is about to be superseded; held during the refresh, they
             # would keep the whole previous estate alive beside the new one (peak memory).
             self._snapshots.keep_only(lambda made_at: False)
-            self._snapshots_at = changes
-        elif self._snapshots_at != changes:
-            self._drop_snapshots(changes)
         deadline = self.clock() + float(config.timeout)
         instances = config.controllers
         first = [k for k in kinds if k not in NEEDS_CLUSTERS]
@@ -257,13 +253,10 @@ class Collectors:
             self._snapshots.store(key, snapshot.changes, snapshot)  # old payloads alive
 
     def _forget_outdated(self) -> None:
-        self._snapshots.keep_only(lambda made_at: made_at == self.cache.changes)
-
-    def _drop_snapshots(self, changes: int) -> None:
         """Forget results made before the cache last changed: unusable, and each one would
         keep a superseded copy of the estate in memory."""
+        changes = self.cache.changes
         self._snapshots.keep_only(lambda made_at: made_at == changes)
-        self._snapshots_at = changes
 
     def warm_up(self, config: Config, snapshot: Keeper | None = None) -> None:
         """Log in to every static-credential controller in the background, as cmon-proxy
