@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 
 from ccmgr.cmon import records
 from ccmgr.cmon.model import ControllerData
-from ccmgr.views.clustertable import ClusterTable, ordered
+from ccmgr.views.clustertable import CLUSTER_FIELDS, ClusterTable, ordered
 from ccmgr.views.common import bump, controller_passes, proxy_fields
-from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply
+from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply, page_body
 
 # Sorting and filtering work on (controller, record) entries; items are built per page.
 CLUSTER_SORT = {
@@ -32,9 +32,6 @@ def is_controller_host(host: dict) -> bool:
     return host.get("nodetype") == "controller"
 
 
-CLUSTER_FIELDS = {"cluster_id": lambda cl: str(cl["cluster_id"]),
-                  "state": lambda cl: cl["state"],
-                  "cluster_type": lambda cl: cl["cluster_type"]}
 HOST_CLUSTER_FIELDS = {"cluster_id": lambda cl: str(cl["cluster_id"]),
                        "clusterid": lambda cl: str(cl["cluster_id"]),
                        "cluster_type": lambda cl: cl["cluster_type"]}
@@ -87,16 +84,8 @@ def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> di
         page = table.page(order, selected, (req.page - 1) * req.per_page, req.per_page)
     else:
         page = table.page(order, selected, 0, total)
-    body: dict = {}
-    if req.page:
-        body["page"] = req.page
-    if req.per_page:
-        body["perPage"] = req.per_page
-    if total:
-        body["total"] = total
-    body["clusters"] = [cluster_item(c, cl, req.with_hosts) for c, cl in page]
-    body["last_updated"] = last_updated
-    return body
+    return page_body("clusters", [cluster_item(c, cl, req.with_hosts) for c, cl in page],
+                     req, total, last_updated)
 
 
 def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> dict:

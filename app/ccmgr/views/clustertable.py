@@ -22,12 +22,13 @@ from typing import Any
 from ccmgr.cmon.model import ControllerData
 from ccmgr.versionedmemo import VersionedMemo
 from ccmgr.views.common import CONTROLLER_KEYS, controller_passes
-from ccmgr.views.listrequest import Match, parse_order
+from ccmgr.views.listrequest import Match, sort_key
 
 Entry = tuple[ControllerData, dict]
 MAX_SETS = 1024  # bit sets kept per order (distinct filter values seen); then computed
-# Filter keys read from each cluster (as cmon-proxy compares them: strings).
-FIELDS: dict[str, Callable[[dict], str]] = {
+# Filter keys read from each cluster (as cmon-proxy compares them: strings); the cluster
+# views filter through these too (views.clusters).
+CLUSTER_FIELDS: dict[str, Callable[[dict], str]] = {
     "cluster_id": lambda cl: str(cl["cluster_id"]),
     "state": lambda cl: cl["state"],
     "cluster_type": lambda cl: cl["cluster_type"],
@@ -169,12 +170,13 @@ class ClusterTable:
                 if controller_passes(match, self.data.controllers[c])}
         looked = [self.data.controllers[c] for c in self.index.with_clusters if c in kept]
         if len(looked) != len(self.controllers):
+            keep = {id(c) for c in looked}
             selected &= order.bits("@controllers", ",".join(sorted(c.xid for c in looked)),
-                                   lambda e: any(e[0] is c for c in looked), self.data)
+                                   lambda e: id(e[0]) in keep, self.data)
         return self._fields(match, order, selected), looked
 
     def _fields(self, match: Match, order: _Order, selected: int) -> int:
-        for key, read in FIELDS.items():
+        for key, read in CLUSTER_FIELDS.items():
             rule = match.first.get(key)
             if rule is None:
                 continue
@@ -194,13 +196,6 @@ class ClusterTable:
 
 def ordered(table: ClusterTable, order: str, keys: dict[str, Callable[[Entry], Any]],
             default: tuple[Callable[[Entry], Any], bool | None]) -> _Order:
-    """``listrequest.sort_items``' rule as a table order: a known field, else ``default``
-    (its key, and a forced direction or None to honour the request's)."""
-    name, desc = parse_order(order)
-    key = keys.get(name)
-    if key is None:
-        key, forced = default
-        name = "@default"
-        if forced is not None:
-            desc = forced
-    return table.order(name, desc, key)
+    """``listrequest.sort_key``'s rule as a table order."""
+    name, key, desc = sort_key(order, keys, default)
+    return table.order(name or "@default", desc, key)

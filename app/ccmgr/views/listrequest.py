@@ -150,19 +150,28 @@ def parse_order(order: str) -> tuple[str, bool]:
     return name, desc
 
 
-def sort_items(items: list[Any], order: str, keys: dict[str, Callable[[Any], Any]],
-               default: tuple[Callable[[Any], Any], bool | None] | None = None) -> list[Any]:
-    """Sort by a known field; unknown/empty → ``default`` (key, forced direction or None to
-    honour the request), else unchanged order. Python's sort is stable (cmon-proxy's isn't)."""
+def sort_key(order: str, keys: dict[str, Callable[[Any], Any]],
+             default: tuple[Callable[[Any], Any], bool | None] | None = None
+             ) -> tuple[str | None, Callable[[Any], Any] | None, bool]:
+    """(field name, key, descending) for ``order``: a known field; unknown/empty →
+    ``default`` (key, forced direction or None to honour the request; name None), else no
+    key (unchanged order)."""
     name, desc = parse_order(order)
     key = keys.get(name)
-    if key is None:
-        if default is None:
-            return items
-        key, forced = default
-        if forced is not None:
-            desc = forced
-    return sorted(items, key=key, reverse=desc)
+    if key is not None:
+        return name, key, desc
+    if default is None:
+        return None, None, desc
+    key, forced = default
+    return None, key, desc if forced is None else forced
+
+
+def sort_items(items: list[Any], order: str, keys: dict[str, Callable[[Any], Any]],
+               default: tuple[Callable[[Any], Any], bool | None] | None = None) -> list[Any]:
+    """``items`` in the order ``sort_key`` gives. Python's sort is stable (cmon-proxy's
+    isn't)."""
+    _, key, desc = sort_key(order, keys, default)
+    return items if key is None else sorted(items, key=key, reverse=desc)
 
 
 def paginate(items: list[Any], req: ListRequest) -> list[Any]:
@@ -172,23 +181,30 @@ def paginate(items: list[Any], req: ListRequest) -> list[Any]:
     return items[start:min(start + req.per_page, len(items))]
 
 
-def list_reply(items_key: str, items: list[Any], req: ListRequest, last_updated: Any,
-               order: str, keys: dict[str, Callable[[Any], Any]],
-               default: tuple[Callable[[Any], Any], bool | None] | None = None,
-               build: Callable[[Any], dict] | None = None) -> dict:
-    """{page?, perPage?, total?, <items>, last_updated}: zero page/perPage/total omitted.
-
-    With ``build``, ``items`` are raw entries turned into reply items only after paging
-    (big lists: building 10 000 host items to return 50 would dominate the request)."""
-    ordered = sort_items(items, order, keys, default)
+def page_body(items_key: str, items: list[Any], req: ListRequest, total: int,
+              last_updated: Any) -> dict:
+    """{page?, perPage?, total?, <items>, last_updated}: zero page/perPage/total omitted."""
     body: dict[str, Any] = {}
     if req.page:
         body["page"] = req.page
     if req.per_page:
         body["perPage"] = req.per_page
-    if ordered:
-        body["total"] = len(ordered)
-    page = paginate(ordered, req)
-    body[items_key] = [build(e) for e in page] if build is not None else page
+    if total:
+        body["total"] = total
+    body[items_key] = items
     body["last_updated"] = last_updated
     return body
+
+
+def list_reply(items_key: str, items: list[Any], req: ListRequest, last_updated: Any,
+               order: str, keys: dict[str, Callable[[Any], Any]],
+               default: tuple[Callable[[Any], Any], bool | None] | None = None,
+               build: Callable[[Any], dict] | None = None) -> dict:
+    """The ``page_body`` of ``items`` sorted and paged.
+
+    With ``build``, ``items`` are raw entries turned into reply items only after paging
+    (big lists: building 10 000 host items to return 50 would dominate the request)."""
+    ordered = sort_items(items, order, keys, default)
+    page = paginate(ordered, req)
+    return page_body(items_key, [build(e) for e in page] if build is not None else page, req,
+                     len(ordered), last_updated)
