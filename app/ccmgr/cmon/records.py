@@ -251,12 +251,15 @@ def light_cluster(record: dict) -> dict:
             "nodes": nodes, "node_states": node_states, "_raw": blob, "_hosts": None}
 
 
+def _bytes_of(blob: Any) -> Any:
+    """A cached record's bytes: ``bytes``, or where it is in the controller's reply
+    (``cmon.wire.ClusterBytes``: a ``msgspec.Raw`` slice)."""
+    return blob.raw() if isinstance(blob, wire.ClusterBytes) else blob
+
+
 def _decoded(blob: Any) -> Any:
-    """A cached record decoded: from ``bytes``, or from where it is in the controller's
-    reply (``cmon.wire.ClusterBytes``: a ``msgspec.Raw`` slice, read through a memoryview)."""
-    if isinstance(blob, wire.ClusterBytes):
-        blob = blob.raw()
-    return loads(memoryview(blob))
+    """A cached record decoded (through a memoryview: orjson reads a Raw slice so)."""
+    return loads(memoryview(_bytes_of(blob)))
 
 
 def hosts_of(light: dict) -> list[dict]:
@@ -280,8 +283,7 @@ def raw_cluster(light: dict) -> dict:
 def raw_cluster_head(light: dict) -> dict:
     """The top-level fields of a cached cluster's record, enough for ``cluster(...,
     with_hosts=False)``, without decoding its hosts (a list page shows 50 clusters)."""
-    blob = light["_raw"]
-    head = wire.cluster_head(blob.raw() if isinstance(blob, wire.ClusterBytes) else blob)
+    head = wire.cluster_head(_bytes_of(light["_raw"]))
     return head if head is not None else raw_cluster(light)
 
 

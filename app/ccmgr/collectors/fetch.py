@@ -51,12 +51,14 @@ def fetch_clusters(client: CmonClient, ctx: FetchContext) -> dict:
     return clusters_payload(reply, typed)
 
 
-def clusters_payload(reply: bytes, typed: wire.ClustersReply | None = None) -> dict:
+def clusters_payload(reply: bytes, typed: wire.ClustersReply | None = None, *,
+                     tolerant: bool = False) -> dict:
     """The cached "clusters" payload from a controller's ``getAllClusterInfo`` reply body
-    (judged Ok already; ``typed``: its typed decode if made already); ``reply`` is kept in
-    it, the storage its records point into. Raises ``BadReply`` for a body that is not a
-    JSON object."""
-    if typed is None:
+    (judged Ok already; ``typed``: its typed decode if made already; ``tolerant``: take the
+    tolerant path whatever the reply, as tests and benches compare the two); ``reply`` is
+    kept in it, the storage its records point into. Raises ``BadReply`` for a body that is
+    not a JSON object."""
+    if typed is None and not tolerant:
         typed = wire.decode_clusters(reply)
     if typed is not None:
         clusters = wire.light_clusters(typed, reply)
