@@ -32,3 +32,12 @@ def poll(predicate: Callable[[], T], timeout: float, interval: float = 0.2) -> T
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def as_sent(body: dict) -> dict:
+    """A view's reply as the client reads it: encoded as the API encodes it (some views
+    hand over items encoded already, views.clustertable) and decoded again."""
+    import json
+
+    from ccmgr import replyjson
+    return json.loads(replyjson.encode(body))

@@ -22,6 +22,9 @@ import os
 import ssl
 import stat
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import requests
 import urllib3
@@ -29,6 +32,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 POOL_MAXSIZE = 32  # >= gunicorn threads: every request thread may talk to one controller
+# Replies read and decoded at once: fetches are many more (one per controller), so that
+# the replies of a burst wait in their sockets instead of all at once in memory.
+READING_AT_ONCE = 128
 CONNECT_RETRIES = 1
 
 
@@ -72,10 +78,15 @@ def _verifying_context(ca_file: str) -> ssl.SSLContext:
     return context
 
 
+class GateTimeout(Exception):
+    """No turn to read a reply before the caller's deadline (``HttpPool.reading``)."""
+
+
 class HttpPool:
     """Sessions by (base URL, CA file); ``ca_file`` "" means "do not verify" (cmon default)."""
 
-    def __init__(self, pool_maxsize: int = POOL_MAXSIZE) -> None:
+    def __init__(self, pool_maxsize: int = POOL_MAXSIZE,
+                 reading_at_once: int = READING_AT_ONCE) -> None:
         # Unverified TLS is cmon's documented normal (self-signed certificates): one warning
         # per call would flood the log.
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -85,6 +96,19 @@ class HttpPool:
         self._sessions: dict[tuple[str, str], requests.Session] = {}
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._lock = threading.Lock()
+        self._reading = threading.BoundedSemaphore(reading_at_once)
+
+    @contextmanager
+    def reading(self, deadline: float | None) -> Iterator[None]:
+        """A turn to read and decode one reply, waited for until ``deadline`` (monotonic;
+        None: without end); raises ``GateTimeout`` when none came."""
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._reading.acquire(timeout=wait):
+            raise GateTimeout
+        try:
+            yield
+        finally:
+            self._reading.release()
 
     def _context(self, ca_file: str) -> ssl.SSLContext:
         context = self._contexts.get(ca_file)

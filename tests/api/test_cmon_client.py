@@ -127,3 +127,22 @@ def test_a_reply_that_stalls_mid_body_times_out(cutting_server, http):
         client.call("clusters", CLUSTERS)
     assert time.monotonic() - started < 3
     assert "timeout" in caught.value.message
+
+
+def test_replies_are_read_a_bounded_number_at_a_time_and_a_wait_ends_at_the_deadline(
+        cmon_estate):
+    """Wide fetch pools are fine while few replies are read and decoded at once (memory):
+    a call waits for its turn only until its own deadline, then times out clearly."""
+    estate = cmon_estate(controllers=1, clusters=2, hosts=1, seed=4)
+    ctl = estate[0]
+    http = HttpPool(reading_at_once=1)
+    try:
+        client = CmonClient(http, ctl.url, Credentials(ctl.username, ctl.password), timeout=10)
+        assert len(client.call("clusters", CLUSTERS)["clusters"]) == 2  # a turn was free
+        # The only turn, held by someone else:
+        with http.reading(None), pytest.raises(Timeout, match="busy reading other replies"):
+            client.call("clusters", CLUSTERS, time.monotonic() + 0.5)
+        assert len(client.call("clusters", CLUSTERS)["clusters"]) == 2  # the turn is back
+        assert ctl.count("/v2/clusters", "getAllClusterInfo") == 3  # the controller answered
+    finally:
+        http.close()

@@ -15,6 +15,7 @@ from ccmgr.cmon.model import ControllerData, Who
 from ccmgr.collectors.memo import ReplyMemo
 from ccmgr.views import clusters
 from ccmgr.views.listrequest import ListRequest
+from testkit import as_sent
 
 BIG = 2**70  # beyond orjson's 64-bit integers
 
@@ -75,7 +76,7 @@ def test_reply_items_are_shaped_from_the_encoded_record():
     data = ControllerData(xid="x1", url="h1:9501", controller_id="c1", data={"clusters": {
         "clusters": [records.light_cluster(raw)], "processed": "", "license": None,
         "license_check": None}})
-    listed = clusters.clusters_list([data], ListRequest(with_hosts=True))["clusters"][0]
+    listed = as_sent(clusters.clusters_list([data], ListRequest(with_hosts=True)))["clusters"][0]
     expected = records.cluster(raw)
     assert listed["cluster_name"] == "c7"
     assert listed["hosts"] == [records.host(raw["hosts"][i]) for i in (2, 3, 4)]

@@ -11,10 +11,11 @@ import weakref
 import pytest
 from ccmgr.cmon import records
 from ccmgr.cmon.model import ControllerData
-from ccmgr.views import clusters
+from ccmgr.views import clusters, clustertable
 from ccmgr.views.clustertable import ClusterTable
 from ccmgr.views.common import controller_passes
 from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply
+from testkit import as_sent
 
 STATES = ["STARTED", "DEGRADED", "FAILURE", ""]
 TYPES = ["GALERA", "REPLICATION", "MONGODB", ""]
@@ -78,7 +79,8 @@ def test_the_table_selects_what_the_entry_by_entry_rules_select(seed):
                           order=rng.choice(["", "cluster_id", "cluster_id desc", "state",
                                             "state desc", "cluster_type desc", "nosuch desc",
                                             "nosuch"]))
-        assert clusters.clusters_list(controllers, req) == _reference(controllers, req), req
+        assert as_sent(clusters.clusters_list(controllers, req)) == \
+            as_sent(_reference(controllers, req)), req
 
 
 def test_one_table_serves_every_query_of_one_data_version():
@@ -104,8 +106,30 @@ def test_the_kept_index_keeps_no_data_alive():
 
 def test_pages_beyond_the_end_are_empty_and_totals_count_every_match():
     controllers = _estate(random.Random(3), version=2000)
-    everything = clusters.clusters_list(controllers, ListRequest())
+    everything = as_sent(clusters.clusters_list(controllers, ListRequest()))
     n = len(everything["clusters"])
     assert everything.get("total", 0) == n
-    far = clusters.clusters_list(controllers, ListRequest(page=n + 2, per_page=1))
+    far = as_sent(clusters.clusters_list(controllers, ListRequest(page=n + 2, per_page=1)))
     assert far["clusters"] == [] and far.get("total", 0) == n
+
+
+def test_page_items_are_encoded_once_per_data_version_within_a_bound(monkeypatch):
+    controllers = _estate(random.Random(5), version=4000)
+    req = ListRequest(page=1, per_page=2, order="cluster_id desc")
+    first = clusters.clusters_list(controllers, req)
+    built = []
+    real = clusters.cluster_item
+    monkeypatch.setattr(clusters, "cluster_item",
+                        lambda *a, **k: built.append(a) or real(*a, **k))
+    again = clusters.clusters_list(controllers, req)
+    assert built == [] and as_sent(again) == as_sent(first)  # kept bytes, same reply
+    assert as_sent(clusters.clusters_list(controllers, ListRequest(
+        page=1, per_page=2, order="cluster_id desc", with_hosts=True))) != as_sent(first)
+    assert len(built) == len(first["clusters"])  # with hosts: items of their own
+    monkeypatch.setattr(clustertable, "MAX_ITEM_BYTES", 0)  # full: made, but not kept
+    newer = [ControllerData(xid=c.xid, url=c.url, controller_id=c.controller_id,
+                            data=c.data, version_key=(c.xid, 4001)) for c in controllers]
+    built.clear()
+    for _ in range(2):
+        assert as_sent(clusters.clusters_list(newer, req)) == as_sent(first)
+    assert len(built) == 2 * len(first["clusters"])

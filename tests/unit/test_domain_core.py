@@ -106,7 +106,7 @@ def test_peers_and_settings_are_typed_with_one_default_each():
         "b", "10.0.0.2", 19051, 22, "ccmgr")
     settings = config.settings
     assert (settings.cache_ttl, settings.fetch_concurrency, settings.replication_wait,
-            settings.port) == (60, 64, 5, 19051)
+            settings.port) == (60, 512, 5, 19051)
     assert config.doc["peers"] == [{"name": "b", "address": "10.0.0.2"}]  # written as read
 
 

@@ -11,6 +11,7 @@ from ccmgr.config.model import Instance
 from ccmgr.views import alarms, backups, clusters, jobs, logs
 from ccmgr.views.controllers import controller_status
 from ccmgr.views.listrequest import Filter, ListRequest
+from testkit import as_sent
 
 WHEN = datetime(2024, 7, 11, 10, 0, 0, tzinfo=UTC)
 
@@ -111,11 +112,11 @@ def test_clusters_status_tags_and_empty_reply():
 
 
 def test_clusters_list_default_key_order_desc_and_with_hosts():
-    body = clusters.clusters_list([B, A], ListRequest(order=" desc"))
+    body = as_sent(clusters.clusters_list([B, A], ListRequest(order=" desc")))
     assert [i["Key"] for i in body["clusters"]] == ["x2-1", "x1-2", "x1-1"]
     assert body["last_updated"] == {"h2:9501": "2024-07-11T09:59:00Z",
                                     "h1:9501": "2024-07-11T09:59:00Z"}
-    with_hosts = clusters.clusters_list([A], ListRequest(with_hosts=True))["clusters"][0]
+    with_hosts = as_sent(clusters.clusters_list([A], ListRequest(with_hosts=True)))["clusters"][0]
     assert [h["hostId"] for h in with_hosts["hosts"]] == [1, 2]
     assert with_hosts["hosts"][0]["port"] == 3306 and "unknown_key" not in with_hosts["hosts"][0]
     assert list(with_hosts)[:7] == ["xid", "controller_id", "controller_url", "class_name",

@@ -31,7 +31,7 @@ from ccmgr.cmon.errors import (
     TLSFailed,
     controller_error,
 )
-from ccmgr.http import HttpPool
+from ccmgr.http import GateTimeout, HttpPool
 from ccmgr.jsonfast import loads
 
 CONNECT_TIMEOUT = 3.0  # cmon-proxy's dial timeout
@@ -63,6 +63,7 @@ class _Reply:
     headers: Mapping[str, str]
     set_cookies: list[str]
     body: bytes
+    typed: wire.Envelope | None = None  # the body decoded by the caller's ``decode``
 
 
 def _sid_from(reply: _Reply) -> str | None:
@@ -103,7 +104,8 @@ class CmonClient:
         self._auth_lock = threading.Lock()
 
     # -- transport -----------------------------------------------------------------------
-    def _post(self, module: str, body: dict, deadline: float | None, sid: str) -> _Reply:
+    def _post(self, module: str, body: dict, deadline: float | None, sid: str,
+              decode: Callable[[bytes], wire.Envelope | None] | None = None) -> _Reply:
         remaining = self.timeout if deadline is None else deadline - time.monotonic()
         if remaining <= 0:
             raise Timeout(f"no reply from {self.base} within {self.timeout:g}s")
@@ -130,7 +132,7 @@ class CmonClient:
                     if deadline is not None else read
                 response = session.post(url, data=data, headers=headers, stream=True,
                                         timeout=(min(CONNECT_TIMEOUT, read), read))
-            return _read_whole(response)
+            return self._read_whole(response, deadline, decode)
         except (requests.exceptions.SSLError, urllib3.exceptions.SSLError) as exc:
             raise TLSFailed(f'Post "{url}": TLS failure: {_reason(exc)}') from None
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
@@ -228,17 +230,37 @@ class CmonClient:
         return response, reply
 
     # -- calls -----------------------------------------------------------------------------
-    def _post_logged_in(self, module: str, body: dict, deadline: float | None):
+    def _read_whole(self, response: requests.Response, deadline: float | None,
+                    decode: Callable[[bytes], wire.Envelope | None] | None) -> _Reply:
+        """The body in one read (requests' own ``content`` reads 10 KiB at a time: in a
+        burst ~20 lock round trips per reply instead of one), and ``decode``-d, within the
+        pool's reply gate (``HttpPool.reading``): replies that arrive together wait in
+        their sockets, not in the worker's memory. A reply read to its end hands its
+        connection back to the pool; ``close`` then only frees one that broke off."""
+        try:
+            with self.http.reading(deadline):
+                data = response.raw.read(decode_content=True)
+                typed = decode(data) if decode is not None else None
+            return _Reply(response.status_code, response.headers,
+                          response.raw.headers.getlist("Set-Cookie"), data, typed)
+        except GateTimeout:
+            raise Timeout(f"no reply from {self.base} read within {self.timeout:g}s "
+                          "(busy reading other replies)") from None
+        finally:
+            response.close()
+
+    def _post_logged_in(self, module: str, body: dict, deadline: float | None,
+                        decode: Callable[[bytes], wire.Envelope | None] | None = None):
         """The POST with this client's session, logging in first when it has none, and once
         more (with one retry) when the controller says the session is gone: HTTP 401/403 or
         ``request_status: AuthRequired`` in a 200 body."""
         if not self.sid:
             self.authenticate(deadline)
         sid = self.sid
-        response = self._post(module, body, deadline, sid)
+        response = self._post(module, body, deadline, sid, decode)
         if response.status_code in (401, 403) or _says_auth_required(response):
             self.authenticate(deadline, stale_sid=sid)
-            response = self._post(module, body, deadline, self.sid)
+            response = self._post(module, body, deadline, self.sid, decode)
         return response
 
     def call(self, module: str, body: dict, deadline: float | None = None) -> dict:
@@ -257,8 +279,8 @@ class CmonClient:
     def _checked(self, module: str, body: dict, deadline: float | None,
                  decode: Callable[[bytes], wire.Envelope | None] | None
                  ) -> tuple[dict, wire.Envelope | None, _Reply]:
-        response = self._post_logged_in(module, body, deadline)
-        typed = decode(response.body) if decode is not None else None
+        response = self._post_logged_in(module, body, deadline, decode)
+        typed = response.typed
         reply = self._decode(module, response, typed)
         status = str(reply.get("request_status"))
         if status != "Ok":
@@ -298,19 +320,6 @@ def _says_auth_required(response: _Reply) -> bool:
     except ValueError:
         return False
     return isinstance(reply, dict) and reply.get("request_status") == "AuthRequired"
-
-
-def _read_whole(response: requests.Response) -> _Reply:
-    """The body in one read: requests' own ``content`` reads 10 KiB at a time, which in a
-    50-controller burst means ~20 lock round trips per reply instead of one. A reply read
-    to its end hands its connection back to the pool; ``close`` then only frees a
-    connection that broke off mid-body."""
-    try:
-        body = response.raw.read(decode_content=True)
-        return _Reply(response.status_code, response.headers,
-                      response.raw.headers.getlist("Set-Cookie"), body)
-    finally:
-        response.close()
 
 
 def _aborted(exc: BaseException) -> bool:

@@ -23,7 +23,7 @@ DEFAULT_FETCH_JOBS_HOURS = 12
 DEFAULT_FETCH_BACKUPS_DAYS = 7
 DEFAULT_REPLICATION_WAIT = 5
 # Unified view: controller fetches at once (thread pool) and seconds data stay fresh.
-DEFAULT_FETCH_CONCURRENCY = 64
+DEFAULT_FETCH_CONCURRENCY = 512  # threads are made as needed: ~ one per controller
 DEFAULT_CACHE_TTL = 60
 DEFAULT_SAMESITE = "Strict"
 DEFAULT_SSH_PORT = 22

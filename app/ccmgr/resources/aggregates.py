@@ -6,13 +6,13 @@ request fields the endpoint takes. GET has no body (no filters); POST needs a JS
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import falcon
 
+from ccmgr import replyjson
 from ccmgr.collectors.memo import ReplyMemo
 from ccmgr.collectors.service import Collectors
 from ccmgr.resources.common import body_of, set_age, set_partial, who
@@ -69,7 +69,7 @@ class Aggregate:
         body = self.memo.get(key)
         if body is None:
             result: Any = ep.render(data, request.filters if ep.status else request)
-            body = json.dumps(result, ensure_ascii=False).encode()
+            body = replyjson.encode(result)
             self.memo.put(key, body)
         resp.content_type = falcon.MEDIA_JSON
         resp.data = body

@@ -73,19 +73,19 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
 
 def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     """The page of matching clusters, selected on the indexed table (views.clustertable):
-    the same result as filtering, sorting and paging the entries one by one."""
+    the same result as filtering, sorting and paging the entries one by one. Its items are
+    encoded already (``replyjson.encode`` writes the body)."""
     table = ClusterTable.of(controllers)
     match = Match(req.filters)
     order = ordered(table, req.order, CLUSTER_SORT, BY_KEY)
     selected, looked = table.select(match, order)
     last_updated = {c.url: c.data["clusters"]["processed"] for c in looked}
     total = selected.bit_count()
-    if req.per_page > 0:
-        page = table.page(order, selected, (req.page - 1) * req.per_page, req.per_page)
-    else:
-        page = table.page(order, selected, 0, total)
-    return page_body("clusters", [cluster_item(c, cl, req.with_hosts) for c, cl in page],
-                     req, total, last_updated)
+    start, count = ((req.page - 1) * req.per_page, req.per_page) if req.per_page > 0 \
+        else (0, total)
+    items = table.encoded_page(order, selected, start, count, req.with_hosts,
+                               lambda e: cluster_item(e[0], e[1], req.with_hosts))
+    return page_body("clusters", items, req, total, last_updated)
 
 
 def clusters_hosts(controllers: Sequence[ControllerData], req: ListRequest) -> dict:

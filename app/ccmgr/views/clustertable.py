@@ -16,9 +16,11 @@ same (``ClusterTable.of``: the table of the same data versions is reused).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+import msgspec
+from ccmgr import replyjson
 from ccmgr.cmon.model import ControllerData
 from ccmgr.versionedmemo import VersionedMemo
 from ccmgr.views.common import CONTROLLER_KEYS, controller_passes
@@ -26,6 +28,7 @@ from ccmgr.views.listrequest import Match, sort_key
 
 Entry = tuple[ControllerData, dict]
 MAX_SETS = 1024  # bit sets kept per order (distinct filter values seen); then computed
+MAX_ITEM_BYTES = 8 << 20  # encoded reply items kept per data version, in all
 # Filter keys read from each cluster (as cmon-proxy compares them: strings); the cluster
 # views filter through these too (views.clusters).
 CLUSTER_FIELDS: dict[str, Callable[[dict], str]] = {
@@ -70,9 +73,9 @@ class _Order:
                     self._sets[(key, value)] = found
         return found
 
-    def page(self, selected: int, start: int, count: int, data: _Data) -> list[Entry]:
-        """The entries of set bits number ``start`` .. ``start + count - 1``."""
-        out: list[Entry] = []
+    def page(self, selected: int, start: int, count: int) -> list[Position]:
+        """The positions of set bits number ``start`` .. ``start + count - 1``."""
+        out: list[Position] = []
         if count <= 0 or start >= selected.bit_count():
             return out
         raw = selected.to_bytes((self.size + 63) // 64 * 8, "little")
@@ -91,7 +94,7 @@ class _Order:
                 if skip:
                     skip -= 1
                 else:
-                    out.append(data.entry(self.positions[base + low.bit_length() - 1]))
+                    out.append(self.positions[base + low.bit_length() - 1])
                     if len(out) == count:
                         return out
                 word ^= low
@@ -111,13 +114,16 @@ class _Data:
 
 
 class _Index:
-    """What is kept per data version: the positions, the orders and their bit sets."""
+    """What is kept per data version: the positions, the orders and their bit sets, and
+    the reply items encoded so far (bytes, no records)."""
 
     def __init__(self, data: _Data) -> None:
         self.with_clusters = [c for c, found in enumerate(data.lists) if found is not None]
         self.positions: list[Position] = [(c, k) for c in self.with_clusters
                                           for k in range(len(data.lists[c]))]  # type: ignore[arg-type]
         self.orders: dict[tuple[Any, bool], _Order] = {}
+        self.items: dict[tuple[Position, Hashable], msgspec.Raw] = {}
+        self.item_bytes = 0
         self.lock = threading.Lock()
 
 
@@ -190,8 +196,24 @@ class ClusterTable:
                                    self.data)
         return selected
 
-    def page(self, order: _Order, selected: int, start: int, count: int) -> list[Entry]:
-        return order.page(selected, start, count, self.data)
+    def encoded_page(self, order: _Order, selected: int, start: int, count: int,
+                     variant: Hashable, build: Callable[[Entry], Any]) -> list[msgspec.Raw]:
+        """The page's reply items, each made by ``build`` and encoded once per data version
+        and ``variant`` (a dashboard asks for the same first pages under many filters): a
+        page is then a join of kept bytes. At most ``MAX_ITEM_BYTES`` are kept per version."""
+        index = self.index
+        out = []
+        for position in order.page(selected, start, count):
+            found = index.items.get((position, variant))
+            if found is None:
+                found = replyjson.encoded(build(self.data.entry(position)))
+                size = len(found)
+                if index.item_bytes + size <= MAX_ITEM_BYTES:
+                    with index.lock:
+                        index.items[(position, variant)] = found
+                        index.item_bytes += size
+            out.append(found)
+        return out
 
 
 def ordered(table: ClusterTable, order: str, keys: dict[str, Callable[[Entry], Any]],
