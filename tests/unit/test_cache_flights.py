@@ -57,3 +57,36 @@ def test_a_wait_that_runs_out_serves_the_current_entry_with_a_timeout():
     assert done["k"].data == "second" and done["k"].error is None
     assert settle({"k": Pending(KEY, Entry(data="kept"), None)}, 0.0, cache.get)["k"].data \
         == "kept"
+
+
+def test_refreshes_nobody_waits_for_run_in_the_background_pool():
+    """Cold and forced fetches (a caller waits) take the wide pool; refreshes of stale
+    data (served meanwhile) the narrow one, so they cannot crowd out the requests."""
+    now = [100.0]  # (0.0 is the cache's "never attempted")
+    cache = Cache(clock=lambda: now[0])
+    used = []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, name: str) -> None:
+            super().__init__(1)
+            self.name = name
+
+        def submit(self, fn, /, *args, **kwargs):
+            used.append(self.name)
+            return super().submit(fn, *args, **kwargs)
+
+    with Recording("wide") as wide, Recording("narrow") as narrow:
+        def start(**kw):
+            return cache.start(KEY, lambda: lambda: "data", wide, ttl=60, error_ttl=10,
+                               background=narrow, **kw)
+
+        _, cold = start()
+        assert cold is not None and cold.result(5).data == "data"  # waited for
+        now[0] = 161.0  # stale from here on
+        entry, stale = start()
+        assert stale is None and entry.data == "data"  # served at once ...
+        cache._flights[KEY].result(5)  # ... while its refresh ran
+        _, forced = start(force=True)
+        assert forced is not None
+        forced.result(5)
+    assert used == ["wide", "narrow", "wide"]

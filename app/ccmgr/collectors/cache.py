@@ -70,24 +70,28 @@ class Cache:
 
     def start(self, key: Hashable, make_fetch: Callable[[], Callable[[], Any]],
               executor: Executor, *, ttl: float, error_ttl: float,
-              force: bool = False) -> tuple[Entry, Future | None]:
+              force: bool = False, background: Executor | None = None
+              ) -> tuple[Entry, Future | None]:
         """The current entry and, if the caller should wait, the refresh to wait for.
 
         ``make_fetch()`` builds the fetch only when one has to start (the warm path of a
-        request touches every controller, so it must stay cheap)."""
+        request touches every controller, so it must stay cheap). A refresh nobody waits
+        for (stale data served meanwhile) runs in ``background`` when given: a narrower
+        pool, so that hundreds of them do not take the interpreter from the requests."""
         now = self.clock()
         with self._lock:
             entry = self._entries.get(key, Entry())
             flight = self._flights.get(key)
             if not force and self._fresh(entry, ttl, error_ttl, now):
                 return entry, None
-            if flight is None:
-                mine: list[Future] = []  # filled before _run can take the lock
-                flight = executor.submit(self._run, key, make_fetch(), mine)
-                mine.append(flight)
-                self._flights[key] = flight
             # Stale data is served at once while the refresh runs; cold or forced waits.
             must_wait = force or entry.attempted_at == 0.0
+            if flight is None:
+                mine: list[Future] = []  # filled before _run can take the lock
+                runner = executor if must_wait or background is None else background
+                flight = runner.submit(self._run, key, make_fetch(), mine)
+                mine.append(flight)
+                self._flights[key] = flight
             return entry, (flight if must_wait else None)
 
     def _run(self, key: Hashable, fetch: Callable[[], Any], mine: list[Future]) -> Entry:

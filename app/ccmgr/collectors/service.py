@@ -39,6 +39,7 @@ log = logging.getLogger("ccmgr.collectors")
 
 ERROR_TTL = 10.0  # a failed controller is retried at most this often (per kind)
 WARM_UP_PACE = 64  # start-up logins at once when the snapshot serves meanwhile
+BACKGROUND_REFRESHES = 64  # refreshes of stale data at once (requests do not wait for them)
 MAX_SNAPSHOTS = 64
 
 
@@ -81,6 +82,7 @@ class Collectors:
         self.clock = clock
         self._lock = threading.Lock()
         self._pool: Executor | None = None
+        self._background: Executor | None = None  # refreshes nobody waits for
         self._fanout: Executor | None = None
         self.clients = ClientRegistry(self.http, self.cache.drop)
         self._swept = 0.0
@@ -102,12 +104,14 @@ class Collectors:
                 if self._pool is None:
                     size = int(self._concurrency or config.settings.fetch_concurrency)
                     self._fanout = ThreadPoolExecutor(size, thread_name_prefix="ccmgr-fanout")
+                    self._background = ThreadPoolExecutor(
+                        min(size, BACKGROUND_REFRESHES), thread_name_prefix="ccmgr-refresh")
                     self._pool = ThreadPoolExecutor(size, thread_name_prefix="ccmgr-fetch")
         assert self._fanout is not None
         return self._pool, self._fanout
 
     def close(self) -> None:
-        for pool in (self._pool, self._fanout):
+        for pool in (self._pool, self._fanout, self._background):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
         self.http.close()
@@ -159,7 +163,8 @@ class Collectors:
             fetch = partial(self._fetch_fn, kind, client, config, ids, fanout, xid)
             key = (identity, xid, kind)
             entry, flight = self.cache.start(key, fetch, pool, ttl=ttl,
-                                             error_ttl=min(ERROR_TTL, ttl), force=force)
+                                             error_ttl=min(ERROR_TTL, ttl), force=force,
+                                             background=self._background)
             pending[(kind, xid)] = Pending(key, None if flight is not None else entry, flight)
         return pending
 
