@@ -40,6 +40,10 @@ log = logging.getLogger("ccmgr.collectors")
 ERROR_TTL = 10.0  # a failed controller is retried at most this often (per kind)
 WARM_UP_PACE = 64  # start-up logins at once when the snapshot serves meanwhile
 BACKGROUND_REFRESHES = 64  # refreshes of stale data at once (requests do not wait for them)
+# Per-cluster calls (alarms, jobs, logs, audit of every cluster) at once, over all
+# controllers: ~40 per controller, so the wide fetch pool's width would put hundreds on
+# the controllers at once.
+FANOUT_AT_ONCE = 64
 MAX_SNAPSHOTS = 64
 
 
@@ -103,7 +107,8 @@ class Collectors:
             with self._lock:
                 if self._pool is None:
                     size = int(self._concurrency or config.settings.fetch_concurrency)
-                    self._fanout = ThreadPoolExecutor(size, thread_name_prefix="ccmgr-fanout")
+                    self._fanout = ThreadPoolExecutor(min(size, FANOUT_AT_ONCE),
+                                                      thread_name_prefix="ccmgr-fanout")
                     self._background = ThreadPoolExecutor(
                         min(size, BACKGROUND_REFRESHES), thread_name_prefix="ccmgr-refresh")
                     self._pool = ThreadPoolExecutor(size, thread_name_prefix="ccmgr-fetch")
