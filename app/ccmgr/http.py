@@ -102,7 +102,7 @@ class HttpPool:
     def reading(self, deadline: float | None) -> Iterator[None]:
         """A turn to read and decode one reply, waited for until ``deadline`` (monotonic;
         None: without end); raises ``GateTimeout`` when none came."""
-        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._reading.acquire(timeout=wait):
             raise GateTimeout
         try:

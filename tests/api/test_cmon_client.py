@@ -143,6 +143,18 @@ def test_replies_are_read_a_bounded_number_at_a_time_and_a_wait_ends_at_the_dead
         with http.reading(None), pytest.raises(Timeout, match="busy reading other replies"):
             client.call("clusters", CLUSTERS, time.monotonic() + 0.5)
         assert len(client.call("clusters", CLUSTERS)["clusters"]) == 2  # the turn is back
-        assert ctl.count("/v2/clusters", "getAllClusterInfo") == 3  # the controller answered
+        # Without a deadline, a call waits for its turn as long as it takes.
+        release = threading.Event()
+
+        def hold() -> None:
+            with http.reading(None):
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        threading.Timer(0.3, release.set).start()
+        assert len(client.call("clusters", CLUSTERS)["clusters"]) == 2
+        holder.join(10)
+        assert ctl.count("/v2/clusters", "getAllClusterInfo") == 4  # the controller answered
     finally:
         http.close()
