@@ -4,8 +4,9 @@
 One client logs in once through the virtual address, then sends GETs of
 /proxy/auth/check with its session (and the SVR cookie HAProxy gave it) at a fixed rate
 in a thread. Every request is recorded: the first attempt ("raw") and, after a connection
-error or a timeout without any reply (the GET is idempotent: a browser or client library
-would retry it), one retry RETRY_DELAY later. Bounded: at most ``max_requests`` and ``max_seconds``.
+error (a reply broken off by a reset included) or a timeout without any reply (the GET is
+idempotent: a browser or client library would retry it), one retry RETRY_DELAY later.
+Bounded: at most ``max_requests`` and ``max_seconds``.
 A second thread probes the address on its own (a fresh HTTPS GET /health every
 PROBE_INTERVAL, short timeouts, no retry): the gap, how long the address did not answer,
 is measured there, so the client's retry pause does not stretch it. Only the lab's
@@ -107,7 +108,11 @@ class Traffic:
         """(answered as expected, node, error, connection error)"""
         try:
             reply = self.session.get(f"https://{self.address}{PATH}", timeout=TIMEOUT)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError) as exc:
+            # ChunkedEncodingError: the connection broke mid-reply (reset when the virtual
+            # address moved under a kept-alive connection): a transport failure like the
+            # others, and the GET is idempotent.
             return False, "", type(exc).__name__, True
         except requests.RequestException as exc:
             return False, "", type(exc).__name__, False
