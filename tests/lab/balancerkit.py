@@ -11,12 +11,15 @@ A second thread probes the address on its own (a fresh HTTPS GET /health every
 PROBE_INTERVAL, short timeouts, no retry): the gap, how long the address did not answer,
 is measured there, so the client's retry pause does not stretch it. Only the lab's
 addresses are contacted.
+A third thread notes which MAC the host's neighbour entry for the address
+names, on every change (the failures' timeline).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ RETRY_DELAY = 4.0
 TIMEOUT = (2.0, 5.0)  # connect, read
 PROBE_INTERVAL = 0.05
 PROBE_TIMEOUT = (0.5, 1.0)
+NEIGHBOUR_INTERVAL = 0.05
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Sample:
     ok: bool  # the first attempt or the one retry answered as expected
     node: str = ""  # X-Ccmgr-Node of the answer
     error: str = ""  # why the first attempt failed, if it did
+    retry_error: str = ""  # why the retry failed, if there was one and it did
 
 
 @dataclass
@@ -49,6 +54,8 @@ class Report:
     samples: list[Sample]
     sticky: str  # the node the login reached
     probes: list[tuple[float, bool]] = field(default_factory=list)  # (answered at, ok)
+    # (seen at, MAC) each time the host's neighbour entry for the address changed
+    neighbours: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def raw_failures(self) -> int:
@@ -72,7 +79,22 @@ class Report:
         errors = sorted({s.error for s in self.samples if s.error})
         return (f"{len(self.samples)} requests, gap {self.gap(after):.2f} s, raw failures "
                 f"{self.raw_failures}, failures with one retry {self.failures}, nodes "
-                f"{sorted(self.nodes)} (login on {self.sticky}); errors: {errors or 'none'}")
+                f"{sorted(self.nodes)} (login on {self.sticky}); errors: {errors or 'none'}"
+                f"{self.timeline(after)}")
+
+    def timeline(self, after: float) -> str:
+        """The failed requests and the neighbour changes, in seconds from ``after``: what
+        a failure coincided with (empty when nothing failed)."""
+        failed = [s for s in self.samples if not s.raw_ok]
+        if not failed:
+            return ""
+        events = [(s.sent - after, f"failed {s.error}" + (
+            f", retry failed {s.retry_error}" if not s.ok else ", retry ok")) for s in failed]
+        events += [(t - after, f"address at {mac}") for t, mac in self.neighbours]
+        good = [t for t, ok in self.probes if ok]
+        events += [(a - after, f"silent {b - a:.2f} s") for a, b in itertools.pairwise(good)
+                   if b - a > 0.5]
+        return "; timeline: " + ", ".join(f"{t:+.2f} {what}" for t, what in sorted(events))
 
 
 @dataclass
@@ -88,6 +110,7 @@ class Traffic:
     samples: list[Sample] = field(default_factory=list)
     sticky: str = ""
     probes: list[tuple[float, bool]] = field(default_factory=list)
+    neighbours: list[tuple[float, str]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -135,11 +158,12 @@ class Traffic:
                 break
             sent = time.monotonic()
             ok, node, error, connection_error = self._attempt()
-            raw_ok = ok
+            raw_ok, retry_error = ok, ""
             if connection_error:
                 time.sleep(RETRY_DELAY)
-                ok, node, _, _ = self._attempt()
-            self.samples.append(Sample(sent, time.monotonic(), raw_ok, ok, node, error))
+                ok, node, retry_error, _ = self._attempt()
+            self.samples.append(Sample(sent, time.monotonic(), raw_ok, ok, node, error,
+                                       retry_error))
             # Keep the rate: sleep until the next slot (none when behind).
             time.sleep(max(0.0, started + (i + 1) * interval - time.monotonic()))
 
@@ -157,11 +181,32 @@ class Traffic:
             self.probes.append((time.monotonic(), ok))
             time.sleep(PROBE_INTERVAL)
 
+    def _watch_neighbour(self) -> None:
+        """Which MAC the host sends the address's packets to, on every change: a failure
+        that coincides with a change is a connection the address moved under."""
+        started = time.monotonic()
+        last = None
+        for _ in range(int(self.max_seconds / NEIGHBOUR_INTERVAL)):
+            if self._stop.is_set() or time.monotonic() - started > self.max_seconds:
+                break
+            try:
+                shown = subprocess.run(["ip", "-j", "neigh", "show", "to", self.address],
+                                       capture_output=True, text=True, timeout=2).stdout
+                entries = json.loads(shown or "[]")
+            except (OSError, subprocess.TimeoutExpired, ValueError):
+                entries = []
+            mac = entries[0].get("lladdr", "none") if entries else "none"
+            if mac != last:
+                self.neighbours.append((time.monotonic(), mac))
+                last = mac
+            time.sleep(NEIGHBOUR_INTERVAL)
+
     def __enter__(self) -> Traffic:
         if not self.sticky:
             self.login()
         self._threads = [threading.Thread(target=self._run, daemon=True),
-                         threading.Thread(target=self._probe, daemon=True)]
+                         threading.Thread(target=self._probe, daemon=True),
+                         threading.Thread(target=self._watch_neighbour, daemon=True)]
         for thread in self._threads:
             thread.start()
         return self
@@ -172,7 +217,8 @@ class Traffic:
             thread.join(timeout=self.max_seconds + 30)
 
     def report(self) -> Report:
-        return Report(list(self.samples), self.sticky, list(self.probes))
+        return Report(list(self.samples), self.sticky, list(self.probes),
+                      list(self.neighbours))
 
     def wait_answering(self, after: float, timeout: float) -> float | None:
         """Seconds from ``after`` to the first good answer sent after it, or None."""

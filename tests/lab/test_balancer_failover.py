@@ -169,7 +169,8 @@ def test_cut_link_between_the_balancers_is_a_split_brain_that_heals(pair):
         time.sleep(5)
     report = load.report()
     print(f"\nsplit brain after {split_after:.1f} s; one holder {heal_after:.1f} s after "
-          f"healing ({lab.active_balancer()}); {report.line(after=cut)}")
+          f"healing ({lab.active_balancer()}), silent {report.gap(after=healed):.2f} s at most "
+          f"after healing; {report.line(after=cut)}")
     assert split, "both balancers should hold the address while they cannot hear each other"
     assert one, "the split brain did not heal"
     assert report.failures == 0, report.line()

@@ -175,8 +175,9 @@ class Config:
     def settings(self) -> NodeSettings:
         return NodeSettings.parse(self.doc)
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
+        """Once per version like the entities: /health reports it on every probe."""
         return shared_sha256(self.doc)
 
     def user(self, username: str) -> dict | None:
