@@ -1,6 +1,6 @@
 """What a cached cluster list costs, per host and per reply: the typed path (cmon.wire,
 issue 17) against the tolerant path, which is what every reply took before (a dict decode
-with orjson, then each cluster shaped and re-encoded by records.light_cluster).
+(jsonfast), then each cluster shaped and re-encoded by records.light_cluster).
 
     .venv/bin/python bench/records_cost.py [--controllers 500] [--clusters 40] [--hosts 5]
 

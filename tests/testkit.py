@@ -39,5 +39,5 @@ def as_sent(body: dict) -> dict:
     hand over items encoded already, views.clustertable) and decoded again."""
     import json
 
-    from ccmgr import replyjson
-    return json.loads(replyjson.encode(body))
+    from ccmgr import jsonfast
+    return json.loads(jsonfast.dumps(body))

@@ -258,7 +258,7 @@ def _bytes_of(blob: Any) -> Any:
 
 
 def _decoded(blob: Any) -> Any:
-    """A cached record decoded (through a memoryview: orjson reads a Raw slice so)."""
+    """A cached record decoded (through a memoryview: a Raw slice is read without a copy)."""
     return loads(memoryview(_bytes_of(blob)))
 
 

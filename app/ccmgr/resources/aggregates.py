@@ -12,7 +12,7 @@ from typing import Any
 
 import falcon
 
-from ccmgr import replyjson
+from ccmgr import jsonfast
 from ccmgr.collectors.memo import ReplyMemo
 from ccmgr.collectors.service import Collectors
 from ccmgr.resources.common import body_of, set_age, set_partial, who
@@ -69,7 +69,7 @@ class Aggregate:
         body = self.memo.get(key)
         if body is None:
             result: Any = ep.render(data, request.filters if ep.status else request)
-            body = replyjson.encode(result)
+            body = jsonfast.dumps(result)
             self.memo.put(key, body)
         resp.content_type = falcon.MEDIA_JSON
         resp.data = body

@@ -74,7 +74,7 @@ def cluster_item(c: ControllerData, cluster: dict, with_hosts: bool,
 def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> dict:
     """The page of matching clusters, selected on the indexed table (views.clustertable):
     the same result as filtering, sorting and paging the entries one by one. Its items are
-    encoded already (``replyjson.encode`` writes the body)."""
+    encoded already (``jsonfast.dumps`` writes the body)."""
     table = ClusterTable.of(controllers)
     match = Match(req.filters)
     order = ordered(table, req.order, CLUSTER_SORT, BY_KEY)

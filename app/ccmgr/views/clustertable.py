@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import msgspec
-from ccmgr import replyjson
+from ccmgr import jsonfast
 from ccmgr.cmon.model import ControllerData
 from ccmgr.versionedmemo import VersionedMemo
 from ccmgr.views.common import CONTROLLER_KEYS, controller_passes
@@ -206,7 +206,7 @@ class ClusterTable:
         for position in order.page(selected, start, count):
             found = index.items.get((position, variant))
             if found is None:
-                found = replyjson.encoded(build(self.data.entry(position)))
+                found = jsonfast.encoded(build(self.data.entry(position)))
                 size = len(found)
                 if index.item_bytes + size <= MAX_ITEM_BYTES:
                     with index.lock:
