@@ -110,6 +110,18 @@ def test_v2multi_over_all_controllers_with_one_down(api):
     assert body[api.xid(1)]["error_string"].startswith("error while communicating to cmon:")
 
 
+def test_v2multi_asks_every_controller_at_once(make_api):
+    """Not one after the other nor a few at a time: all 8 RPCs are at the controllers
+    together (the simulator's high-water mark of RPCs in flight, not a timing)."""
+    api = make_api(controllers=8, clusters=1, hosts=1, seed=3, latency=0.3)
+    api.estate.reset_stats()
+    reply = api.post("/v2multi/clusters", {"operation": "ping"})
+    assert reply.status_code == 200, reply.text
+    assert {x: r["request_status"] for x, r in reply.json.items()} == {
+        api.xid(i): "Ok" for i in range(8)}
+    assert api.estate.in_flight_max()["ping"] == 8
+
+
 def test_v2multi_selects_by_xids_and_names_unknown_ones(api):
     reply = api.post("/v2multi/clusters", {"operation": "ping",
                                            "xids": [api.xid(2), "nosuchxid"]})

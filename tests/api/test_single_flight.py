@@ -149,6 +149,43 @@ def test_start_up_logs_in_and_fetches_cluster_lists_in_the_background(make_api, 
     assert api.estate[0].count("clusters", "getAllClusterInfo") == 1
 
 
+class _Seeded:
+    """A start-up snapshot that seeded every controller (only what warm_up asks of one)."""
+
+    def load(self, config) -> int:
+        return len(config.controllers)
+
+    def start(self) -> None:
+        pass
+
+
+def test_start_up_logins_are_paced_while_a_snapshot_serves_and_not_otherwise(
+        make_api, cmon_estate, monkeypatch):
+    import time
+
+    from ccmgr.collectors import service
+
+    monkeypatch.setattr(service, "WARM_UP_PACE", 2)
+    estate = cmon_estate(controllers=6, clusters=1, hosts=1, latency=0.3)
+    config = make_api(estate, login=False).services.store.current()
+
+    def logins_at_once(snapshot) -> int:
+        collectors = service.Collectors()  # a new worker's: no controller session yet
+        try:
+            estate.reset_stats()
+            collectors.warm_up(config, snapshot)
+            deadline = time.monotonic() + 15
+            while collectors.cache.fetches < 6 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert collectors.cache.fetches == 6
+            return estate.in_flight_max()["authenticateWithPassword"]
+        finally:
+            collectors.close()
+
+    assert logins_at_once(None) == 6  # a first start: nothing to serve, all at once
+    assert logins_at_once(_Seeded()) == 2  # the snapshot serves meanwhile: paced
+
+
 def test_outdated_warm_results_are_dropped_and_do_not_keep_old_data(make_api):
     from ccmgr.cmon.model import Who
 

@@ -17,7 +17,9 @@ Routes (`<c>` = controller index from 0, or its name such as `cmon-01`):
     POST   /controllers/<c>/sessions/expire drop every session of the controller
     PATCH  /controllers/<c>/clusters/<id>   {"cluster_name": "..."}: rename a cluster (as
                                             an operator would in ClusterControl)
-    GET    /stats                           worst event-loop lag (ms); DELETE resets it
+    GET    /stats                           worst event-loop lag (ms), open connections, the
+                                            most RPCs answered at once by operation (over
+                                            all controllers); DELETE resets lag and maxima
     GET    /counters                        counters of every controller; DELETE resets all
     PATCH  /faults                          merge settings into every controller (PUT
                                             replaces, DELETE clears)
@@ -103,9 +105,11 @@ class AdminApi:
             return _json(200, {"ok": True, "controllers": len(srv.states), "pid": os.getpid()})
         if parts == ["stats"]:
             body = {"loop_lag_max_ms": round(srv.loop_lag_max * 1000, 1),
-                    "connections": sum(len(c) for c in srv._conns.values())}
+                    "connections": sum(len(c) for c in srv._conns.values()),
+                    "in_flight_max": dict(srv.in_flight_max)}
             if method == "DELETE":
                 srv.loop_lag_max = 0.0
+                srv.in_flight_max.clear()
             return _json(200, body)
         if parts == ["keys"] and method == "GET":
             return _json(200, {"private_key_pem": keys.private_pem()})

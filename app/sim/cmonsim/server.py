@@ -50,6 +50,10 @@ class SimServer:
         self.admin_port = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_lag_max = 0.0  # worst event-loop delay seen (seconds), see _watch_lag
+        # RPCs being answered now and the most at once, by operation, estate-wide (how wide
+        # a client fans out or paces, without timing it). One event loop: no lock needed.
+        self.in_flight: dict[str, int] = {}
+        self.in_flight_max: dict[str, int] = {}
         self._lag_task: asyncio.Task | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -200,6 +204,19 @@ class SimServer:
         module, path = rpc.route(ctl, req.target)
         body, operation = rpc.parse_body(req.body)
         ctl.count(path, operation)
+        key = operation or path
+        now = self.in_flight[key] = self.in_flight.get(key, 0) + 1
+        self.in_flight_max[key] = max(now, self.in_flight_max.get(key, 0))
+        try:
+            return await self._answer(ctl, req, reader, writer, started, module, path, body,
+                                      operation)
+        finally:
+            self.in_flight[key] -= 1
+
+    async def _answer(self, ctl: ControllerState, req: Request, reader: asyncio.StreamReader,
+                      writer: asyncio.StreamWriter, started: float, module: str | None,
+                      path: str, body: dict[str, Any] | None, operation: str) -> bool:
+        loop = asyncio.get_running_loop()
         faults = ctl.faults
         mode = faults.mode if faults.applies_to(module or "") else None
         if mode == "hang":

@@ -186,6 +186,14 @@ class SimEstate:
     def reset_counters(self) -> None:
         admin_call(self.admin_url, "DELETE", "/counters")
 
+    def in_flight_max(self) -> dict[str, int]:
+        """The most RPCs answered at once since the last ``reset_stats``, by operation
+        (path for a body without one), over all controllers."""
+        return admin_call(self.admin_url, "GET", "/stats")["in_flight_max"]
+
+    def reset_stats(self) -> None:
+        admin_call(self.admin_url, "DELETE", "/stats")
+
     def private_key_pem(self) -> str:
         """The RSA key every static user accepts for key-based login (PKCS#8 PEM)."""
         return admin_call(self.admin_url, "GET", "/keys")["private_key_pem"]
