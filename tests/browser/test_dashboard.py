@@ -81,10 +81,27 @@ def test_page_through_clusters_and_back(page, site):
     page.wait_for_selector("table[aria-busy=false]")  # the old rows stay until the new come
     second = page.locator("tbody tr").all_inner_texts()
     assert len(second) == 5 and not set(first) & set(second)
+    # Every state the page shows on the way back (a MutationObserver's note after each
+    # DOM change): the old rows may stay while the new page loads, but marked busy, never
+    # under a pager that already says 1-10 as if they were that page.
+    page.evaluate("""() => {
+      window.seenStates = [];
+      new MutationObserver(() => window.seenStates.push([
+        document.querySelector("table")?.getAttribute("aria-busy") ?? null,
+        document.querySelector("tbody tr td")?.textContent ?? null,
+        document.querySelector(".pager")?.textContent ?? null,
+      ])).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                  characterData: true});
+    }""")
     page.go_back()
     page.wait_for_selector(f"text=1{DASH}10 of 15")
     page.wait_for_selector("table[aria-busy=false]")
     assert page.locator("tbody tr").all_inner_texts() == first
+    seen = page.evaluate("() => window.seenStates")
+    shown_as_first_page = [row for busy, row, pager in seen
+                           if busy == "false" and f"1{DASH}10 of 15" in (pager or "")]
+    assert shown_as_first_page, seen
+    assert set(shown_as_first_page) == {first[0].split("\t")[0]}, seen
     assert query(page) == {"perPage": ["10"], "order": ["cluster_type"]}
     page.go_forward()
     page.wait_for_selector(f"text=11{DASH}15 of 15")

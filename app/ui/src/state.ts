@@ -79,6 +79,10 @@ export function useApi<T>(path: string | null, body: unknown = {}, key = "",
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
   const [local, setLocal] = useState(0);
+  // The body the shown data (or error) answer: with keepPrevious, the first render after
+  // the body changed (a page, Back) still shows the old rows, and must already say busy,
+  // before the effect below has even sent the new request.
+  const [answered, setAnswered] = useState<string | null>(null);
   const refresh = useValue(tick);
   const sequence = useRef(0);
   const lastKey = useRef<string | null>(null);
@@ -100,13 +104,16 @@ export function useApi<T>(path: string | null, body: unknown = {}, key = "",
       noteReply(reply);
       setData(reply.data);
       setError(null);
+      setAnswered(bodyText);
       setLoading(false);
     }, (e: unknown) => {
       if (mine !== sequence.current) return;
       setError(e instanceof ApiError ? e : new ApiError(0, "UnknownError", String(e)));
+      setAnswered(bodyText);
       setLoading(false);
     });
   }, [path, bodyText, key, refresh, local, keepPrevious]);
 
-  return { data, error, loading, reload: () => setLocal((n) => n + 1) };
+  const outdated = data !== null && answered !== bodyText;
+  return { data, error, loading: loading || outdated, reload: () => setLocal((n) => n + 1) };
 }
