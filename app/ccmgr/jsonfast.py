@@ -42,4 +42,4 @@ def dumps(value: Any) -> bytes:
 
 def encoded(value: Any) -> msgspec.Raw:
     """``value`` encoded now, to be embedded as it is in later ``dumps``."""
-    return msgspec.Raw(_encoder.encode(value))
+    return msgspec.Raw(dumps(value))

@@ -69,11 +69,16 @@ class Report:
     def nodes(self) -> set[str]:
         return {s.node for s in self.samples if s.ok}
 
-    def gap(self, after: float = 0.0) -> float:
-        """The longest time without a good probe answer (between two consecutive ones,
-        by the time they arrived) from ``after`` on: how long the address was silent."""
+    def silences(self, after: float = 0.0) -> list[tuple[float, float]]:
+        """(start, seconds) between every two consecutive good probe answers (by the time
+        they arrived) from ``after`` on."""
         times = [t for t, ok in self.probes if ok and t >= after]
-        return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+        return [(a, b - a) for a, b in itertools.pairwise(times)]
+
+    def gap(self, after: float = 0.0) -> float:
+        """The longest time without a good probe answer from ``after`` on: how long the
+        address was silent."""
+        return max((seconds for _, seconds in self.silences(after)), default=0.0)
 
     def line(self, after: float = 0.0) -> str:
         errors = sorted({s.error for s in self.samples if s.error})
@@ -91,9 +96,8 @@ class Report:
         events = [(s.sent - after, f"failed {s.error}" + (
             f", retry failed {s.retry_error}" if not s.ok else ", retry ok")) for s in failed]
         events += [(t - after, f"address at {mac}") for t, mac in self.neighbours]
-        good = [t for t, ok in self.probes if ok]
-        events += [(a - after, f"silent {b - a:.2f} s") for a, b in itertools.pairwise(good)
-                   if b - a > 0.5]
+        events += [(a - after, f"silent {seconds:.2f} s") for a, seconds in self.silences()
+                   if seconds > 0.5]
         return "; timeline: " + ", ".join(f"{t:+.2f} {what}" for t, what in sorted(events))
 
 

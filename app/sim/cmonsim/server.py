@@ -15,7 +15,7 @@ import socket
 import ssl
 import struct
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from . import rpc
@@ -204,53 +204,52 @@ class SimServer:
         module, path = rpc.route(ctl, req.target)
         body, operation = rpc.parse_body(req.body)
         ctl.count(path, operation)
-        key = operation or path
+        with self._answering(operation or path):
+            faults = ctl.faults
+            mode = faults.mode if faults.applies_to(module or "") else None
+            if mode == "hang":
+                await self._hang(reader, faults.hang_max)
+                return False
+            if module is None:
+                status, headers, payload = rpc.error_reply(
+                    ctl, "InvalidRequest", f"Invalid request path '{path}'.", 404, body)
+            elif mode in ("http500", "try_again"):
+                failure = ("UnknownError", "Internal error.", 500) if mode == "http500" else (
+                    "TryAgain", "The controller is busy, try again later.", 200)
+                status, headers, payload = rpc.error_reply(ctl, *failure, body=body)
+            elif mode == "http500_html":
+                status, headers, payload = 500, [("Server", f"cmon/{ctl.data.version}"),
+                                                 ("Content-Type", "text/html")], HTML_500
+            elif mode == "http500_empty":
+                status, headers, payload = 500, rpc.base_headers(ctl), b""
+            elif mode == "empty_json":
+                status, headers, payload = 200, rpc.base_headers(ctl), b"{}"
+            else:
+                status, headers, payload = rpc.handle(ctl, module, path, body, operation,
+                                                      req.all("cookie"),
+                                                      rpc.strip_prefix(ctl, req.target))
+                if mode == "bad_json":
+                    payload = payload[: max(1, len(payload) // 2)]  # cut mid-document
+            delay = faults.delay(ctl.rng) - (loop.time() - started)
+            if delay > 0:
+                await asyncio.sleep(delay)  # never blocks other controllers
+            if mode == "reset":
+                self._reset(writer)
+                return False
+            writer.write(response_bytes(status, headers, payload, req.keep_alive))
+            await writer.drain()
+            return req.keep_alive
+
+    @contextlib.contextmanager
+    def _answering(self, key: str) -> Iterator[None]:
+        """Counts an RPC as in flight (``in_flight``, its high-water ``in_flight_max``)
+        while its answer is made, delayed and written."""
         now = self.in_flight[key] = self.in_flight.get(key, 0) + 1
         self.in_flight_max[key] = max(now, self.in_flight_max.get(key, 0))
         try:
-            return await self._answer(ctl, req, reader, writer, started, module, path, body,
-                                      operation)
+            yield
         finally:
             self.in_flight[key] -= 1
-
-    async def _answer(self, ctl: ControllerState, req: Request, reader: asyncio.StreamReader,
-                      writer: asyncio.StreamWriter, started: float, module: str | None,
-                      path: str, body: dict[str, Any] | None, operation: str) -> bool:
-        loop = asyncio.get_running_loop()
-        faults = ctl.faults
-        mode = faults.mode if faults.applies_to(module or "") else None
-        if mode == "hang":
-            await self._hang(reader, faults.hang_max)
-            return False
-        if module is None:
-            status, headers, payload = rpc.error_reply(
-                ctl, "InvalidRequest", f"Invalid request path '{path}'.", 404, body)
-        elif mode in ("http500", "try_again"):
-            failure = ("UnknownError", "Internal error.", 500) if mode == "http500" else (
-                "TryAgain", "The controller is busy, try again later.", 200)
-            status, headers, payload = rpc.error_reply(ctl, *failure, body=body)
-        elif mode == "http500_html":
-            status, headers, payload = 500, [("Server", f"cmon/{ctl.data.version}"),
-                                             ("Content-Type", "text/html")], HTML_500
-        elif mode == "http500_empty":
-            status, headers, payload = 500, rpc.base_headers(ctl), b""
-        elif mode == "empty_json":
-            status, headers, payload = 200, rpc.base_headers(ctl), b"{}"
-        else:
-            status, headers, payload = rpc.handle(ctl, module, path, body, operation,
-                                                  req.all("cookie"),
-                                                  rpc.strip_prefix(ctl, req.target))
-            if mode == "bad_json":
-                payload = payload[: max(1, len(payload) // 2)]  # cut mid-document
-        delay = faults.delay(ctl.rng) - (loop.time() - started)
-        if delay > 0:
-            await asyncio.sleep(delay)  # never blocks other controllers
-        if mode == "reset":
-            self._reset(writer)
-            return False
-        writer.write(response_bytes(status, headers, payload, req.keep_alive))
-        await writer.drain()
-        return req.keep_alive
 
     async def _hang(self, reader: asyncio.StreamReader, limit: float) -> None:
         """Hold the request unanswered until the client gives up (or `limit`)."""
