@@ -1,6 +1,7 @@
 """Unified-view bench: 50 controllers x 40 clusters x 5 hosts, 200 ms latency each.
 
     .venv/bin/python bench/aggregate.py [--controllers 50] [--clusters 40] [--hosts 5]
+        [--restart] [--fetch-processes N]
 
 Starts cmonsim in its own process and a real ccmgr daemon on loopback, then measures
 (figures go to docs/benchmarks.md, "Unified view"; nothing here is asserted):
@@ -24,7 +25,9 @@ is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -50,6 +53,21 @@ LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
 def worker_pid(arbiter: int) -> int:
     children = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
     return int(children[0])
+
+
+def children_of_every_thread(pid: int) -> list[int]:
+    """/proc/PID/task/TID/children lists only what TID forked; fetch threads fork too."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def fetch_process_pids(worker: int) -> list[int]:
+    """The worker's fetch processes (CCMGR_FETCH_PROCESSES, cmon.offload)."""
+    return [int(c) for c in children_of_every_thread(worker)
+            if b"ccmgr.cmon.offload" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def vm(pid: int, key: str) -> float:
@@ -133,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--restart", action="store_true", help="then restart the daemon and "
                         "time its first clusters/status (the start-up snapshot)")
+    parser.add_argument("--fetch-processes", type=int, default=0, metavar="N",
+                        help="the daemon's CCMGR_FETCH_PROCESSES (0: HTTP in the worker)")
     args = parser.parse_args(argv)
+    if args.fetch_processes:  # the daemon (and its restart) inherit the environment
+        os.environ["CCMGR_FETCH_PROCESSES"] = str(args.fetch_processes)
     lat = args.latency
     with daemon_over_estate(30, "ccmgr-bench-", **estate_of(args)) as bench:
         daemon, s = bench.daemon, bench.session
@@ -143,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"daemon up, worker pid {pid}, RSS {vm(pid, 'VmRSS'):.0f} MiB", flush=True)
 
         first, body = timed_post(s, status_url, {})
+        from_start = time.perf_counter() - bench.started
         total = sum(body["clusters_count"].values())
         assert total == args.controllers * args.clusters, body.keys()
         warm_sessions = []
@@ -152,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         cold = statistics.median(warm_sessions)
         print(f"cold, first request after start (start-up logins and fetches of the "
               f"{args.controllers} controllers under way in the background): "
-              f"{first * 1000:.0f} ms = {first / lat:.2f} x latency")
+              f"{first * 1000:.0f} ms = {first / lat:.2f} x latency; "
+              f"{from_start:.2f} s from the daemon's start")
         print(f"cold cache, established sessions (force_update), median of 5: "
               f"{cold * 1000:.0f} ms = {cold / lat:.2f} x latency "
               f"(min {min(warm_sessions) * 1000:.0f}, max {max(warm_sessions) * 1000:.0f})")
@@ -189,6 +213,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{unique_rps / health_rps:.2f} (computed)")
         print(f"worker peak RSS (VmHWM): {vm(pid, 'VmHWM'):.0f} MiB "
               f"(now {vm(pid, 'VmRSS'):.0f} MiB)")
+        helpers = fetch_process_pids(pid)
+        if helpers:
+            peaks = [vm(h, "VmHWM") for h in helpers]
+            now = ", ".join(f"{vm(h, 'VmRSS'):.0f}" for h in helpers)
+            print(f"{len(helpers)} fetch processes, peak RSS (VmHWM): "
+                  f"{', '.join(f'{p:.0f}' for p in peaks)} MiB (now {now} MiB); worker and "
+                  f"fetch processes together: {vm(pid, 'VmHWM') + sum(peaks):.0f} MiB")
         if args.restart:
             bench.restart()
             first, body = timed_post(bench.session, f"{bench.daemon.url}/proxy/clusters/status",

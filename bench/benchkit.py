@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,11 +35,13 @@ class Bench:
     session: requests.Session  # logged in as admin
     scratch: Path  # a temporary directory for the bench's own files
     login_timeout: float = 30
+    started: float = 0.0  # time.perf_counter() when the daemon's process was started
 
     def restart(self) -> None:
         """Stop the daemon in order (SIGTERM, as systemd does) and start it again on the
         same basedir, logged in again: what a restart after an upgrade looks like."""
         stop_daemon(self.daemon)
+        self.started = time.perf_counter()
         self.daemon = start_daemon(self.scratch / "basedir")
         self.session = _logged_in(self.daemon, self.login_timeout)
 
@@ -71,7 +74,9 @@ def daemon_over_estate(timeout: int, prefix: str, login_timeout: float = 30,
         write_config(basedir, {"timeout": timeout, "instances": [
             {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
             for c in sim]})
-        bench = Bench(sim, start_daemon(basedir), requests.Session(), Path(tmp), login_timeout)
+        started = time.perf_counter()
+        bench = Bench(sim, start_daemon(basedir), requests.Session(), Path(tmp), login_timeout,
+                      started)
         try:
             bench.session = _logged_in(bench.daemon, login_timeout)
             yield bench

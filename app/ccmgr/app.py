@@ -35,7 +35,7 @@ from ccmgr.resources import (
     static,
 )
 from ccmgr.resources import metrics as metrics_resource
-from ccmgr.runtime import Services, basedir_from
+from ccmgr.runtime import Services, basedir_from, fetch_processes
 from ccmgr.uiheaders import UIHeaders
 from ccmgr.webwire import Compress, Cors
 
@@ -135,7 +135,7 @@ def get_app(basedir: str | None = None) -> falcon.App:
     bootstrap(services)
     replicator = attach(services)
     replicator.start()  # push after writes; catch-up and heartbeat loop (one per node)
-    collectors = Collectors()
+    collectors = Collectors(fetch_processes=fetch_processes())
     app = create_app(services, collectors=collectors, replicator=replicator)
     gctune.tune()  # before the first fetch: see gctune for why and the figures
     # The previous run's cluster lists, then background controller logins, in this

@@ -14,7 +14,7 @@ import sys
 from ccmgr import __version__, logsetup
 from ccmgr.bootstrap import bootstrap
 from ccmgr.errors import ConfigError
-from ccmgr.runtime import BASEDIR_ENV, Services, basedir_from, effective_tls
+from ccmgr.runtime import BASEDIR_ENV, Services, basedir_from, effective_tls, fetch_processes
 from ccmgr.tlsgen import CertificateError, ensure_certificate, renew_if_expiring
 
 log = logging.getLogger("ccmgr.daemon")
@@ -54,12 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     basedir = basedir_from(args.basedir)
     try:
+        fetch_processes()  # a bad value stops here, not in every worker gunicorn starts
         if args.check:
             config = Services.from_basedir(basedir).store.current()
             print(f"{config.path}: OK (generation {config.generation})")
             return 0
         prepare(basedir)
-    except (ConfigError, CertificateError) as exc:
+    except (ConfigError, CertificateError, ValueError) as exc:
         print(f"ccmgr: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

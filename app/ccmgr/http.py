@@ -25,11 +25,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:  # cmon.offload imports this module
+    from ccmgr.cmon.offload import Offload
 
 POOL_MAXSIZE = 32  # >= gunicorn threads: every request thread may talk to one controller
 # Replies read and decoded at once: fetches are many more (one per controller), so that
@@ -97,6 +101,9 @@ class HttpPool:
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._lock = threading.Lock()
         self._reading = threading.BoundedSemaphore(reading_at_once)
+        # The fetch processes the cmon client sends its POSTs to (cmon.offload.Offload),
+        # when the collection uses them; None: the POSTs go through this pool's sessions.
+        self.offload: Offload | None = None
 
     @contextmanager
     def reading(self, deadline: float | None) -> Iterator[None]:
@@ -144,7 +151,10 @@ class HttpPool:
         return session
 
     def forget(self, base_url: str) -> None:
-        """Close the pools of a removed or changed controller."""
+        """Close the pools of a removed or changed controller (also in the fetch process
+        that holds them)."""
+        if self.offload is not None:
+            self.offload.forget(base_url)
         with self._lock:
             keys = [k for k in self._sessions if k[0] == base_url]
             sessions = [self._sessions.pop(k) for k in keys]

@@ -57,3 +57,20 @@ def effective_port(port: int, env: dict | None = None) -> int:
 def effective_tls(cert: str, key: str, env: dict | None = None) -> tuple[str, str]:
     env = env if env is not None else os.environ
     return env.get("TLS_CERTIFICATE_FILE") or cert, env.get("TLS_KEY_FILE") or key
+
+
+FETCH_PROCESSES_ENV = "CCMGR_FETCH_PROCESSES"
+MAX_FETCH_PROCESSES = 16
+
+
+def fetch_processes(env: dict | None = None) -> int:
+    """``CCMGR_FETCH_PROCESSES``: child processes of each worker that carry out its HTTP to
+    the controllers (cmon.offload); 0 or unset: the worker does it itself. Raises
+    ValueError with the reason for anything but 0..16."""
+    value = (env if env is not None else os.environ).get(FETCH_PROCESSES_ENV, "").strip()
+    if not value:
+        return 0
+    if not value.isdigit() or int(value) > MAX_FETCH_PROCESSES:
+        raise ValueError(f"{FETCH_PROCESSES_ENV}={value!r}: expected a number of processes "
+                         f"from 0 to {MAX_FETCH_PROCESSES}")
+    return int(value)

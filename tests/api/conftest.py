@@ -64,7 +64,7 @@ def make_api(basedir: Path, cmon_estate: Callable[..., SimEstate]) -> Iterator[C
 
     def factory(estate: SimEstate | None = None, *, instances: list[dict] | None = None,
                 timeout: int = 5, cache_ttl: float | None = None, login: bool = True,
-                **estate_kw: Any) -> Api:
+                fetch_processes: int = 0, **estate_kw: Any) -> Api:
         if estate is None and estate_kw:
             estate = cmon_estate(**estate_kw)
         if instances is None:
@@ -72,7 +72,8 @@ def make_api(basedir: Path, cmon_estate: Callable[..., SimEstate]) -> Iterator[C
         write_config(basedir, {"timeout": timeout, "instances": instances})
         services = Services.from_basedir(str(basedir))
         password = bootstrap(services)
-        collectors = Collectors(ttl=cache_ttl)  # sub-second TTLs for tests
+        # sub-second TTLs for tests
+        collectors = Collectors(ttl=cache_ttl, fetch_processes=fetch_processes)
         api = Api(services, testing.TestClient(create_app(services, collectors=collectors)),
                   collectors, estate, password)
         made.append(api)

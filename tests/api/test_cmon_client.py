@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from ccmgr.cmon.client import CmonClient, Credentials
 from ccmgr.cmon.errors import BadReply, Timeout
+from ccmgr.cmon.offload import Offload
 from ccmgr.http import HttpPool
 from cmonsim.tlscert import server_context
 
@@ -23,6 +24,18 @@ CLUSTERS = {"operation": "getAllClusterInfo", "with_hosts": True}
 def http() -> Iterator[HttpPool]:
     pool = HttpPool()
     yield pool
+    pool.close()
+
+
+@pytest.fixture(params=["in-the-worker", "in-a-fetch-process"])
+def any_http(request) -> Iterator[HttpPool]:
+    """The POSTs carried out in this process, or in a fetch process (cmon.offload)."""
+    pool = HttpPool()
+    if request.param == "in-a-fetch-process":
+        pool.offload = Offload(1)
+    yield pool
+    if pool.offload is not None:
+        pool.offload.close()
     pool.close()
 
 
@@ -110,18 +123,18 @@ def _client(http: HttpPool, port: int, timeout: float) -> CmonClient:
     return client
 
 
-def test_a_reply_cut_off_mid_body_is_a_bad_reply(cutting_server, http):
+def test_a_reply_cut_off_mid_body_is_a_bad_reply(cutting_server, any_http):
     server = cutting_server(HEAD + b'{"request_status": "Ok", "clusters": [', "close")
-    client = _client(http, server.port, timeout=5)
+    client = _client(any_http, server.port, timeout=5)
     with pytest.raises(BadReply) as caught:
         client.call("clusters", CLUSTERS)
     assert f"127.0.0.1:{server.port}/v2/clusters" in caught.value.message
     assert "reply broken off" in caught.value.message
 
 
-def test_a_reply_that_stalls_mid_body_times_out(cutting_server, http):
+def test_a_reply_that_stalls_mid_body_times_out(cutting_server, any_http):
     server = cutting_server(HEAD + b'{"request_status": "Ok", "clusters": [', "stall")
-    client = _client(http, server.port, timeout=0.5)
+    client = _client(any_http, server.port, timeout=0.5)
     started = time.monotonic()
     with pytest.raises(Timeout) as caught:
         client.call("clusters", CLUSTERS)

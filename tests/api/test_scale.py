@@ -7,12 +7,18 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
+
 CONTROLLERS = 300
 
 
-def test_three_hundred_controllers_sum_up_and_are_fetched_once_per_kind(make_api):
+# With fetch processes (cmon.offload) the worker still decides every fetch: the same
+# counts must hold when the HTTP is carried out by two child processes.
+@pytest.mark.parametrize("fetch_processes", [0, 2], ids=["in-the-worker", "fetch-processes"])
+def test_three_hundred_controllers_sum_up_and_are_fetched_once_per_kind(make_api,
+                                                                        fetch_processes):
     api = make_api(controllers=CONTROLLERS, clusters=4, hosts=2, seed=11, latency=0.2,
-                   subprocess=True, timeout=30)
+                   subprocess=True, timeout=30, fetch_processes=fetch_processes)
     api.estate.reset_counters()
     replies: dict[str, list] = {}
     barrier = threading.Barrier(12)

@@ -56,6 +56,25 @@ def ensure_deb() -> Path:
     return sorted((REPO / "dist").glob("ccmgr_*.deb"), key=lambda p: p.stat().st_mtime)[-1]
 
 
+def cmonsim_wheelhouse() -> Path:
+    """cmonsim and its binary dependencies as wheels for the offline cmon1 (as tools/demo.sh)."""
+    wheels = REPO / "build" / "cmonsim-wheelhouse"
+    if not list(wheels.glob("cmonsim-*.whl")):
+        wheels.mkdir(parents=True, exist_ok=True)
+        py = [sys.executable, "-m", "pip"]
+        subprocess.run([*py, "wheel", "--quiet", "--no-deps", "-w", str(wheels),
+                        str(REPO / "app" / "sim")], check=True, timeout=600, env=venv_env())
+        pins = [line for line in (REPO / "requirements" / "runtime.txt").read_text().split()
+                if line.split("==")[0] in ("cryptography", "cffi", "pycparser")]
+        subprocess.run([*py, "download", "--quiet", "--only-binary=:all:", "--no-deps", "-d",
+                        str(wheels), "--python-version", "3.11", "--implementation", "cp",
+                        "--abi", "cp311", "--abi", "abi3", "--abi", "none",
+                        "--platform", "manylinux_2_28_x86_64", "--platform",
+                        "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
+                        "--platform", "any", *pins], check=True, timeout=600, env=venv_env())
+    return wheels
+
+
 def venv_env(**extra: str) -> dict[str, str]:
     """The environment for ansible/molecule: the venv's bin first on PATH."""
     path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -103,6 +122,30 @@ class Lab:
     def url(self) -> str:
         """The service's URL (the balancers' virtual address)."""
         return f"https://{self.vip}/"
+
+    def admin_password(self) -> str:
+        """The site's admin password (site.yml keeps it in the lab's secrets)."""
+        return (self.paths.state / "secrets" / "ccmgr-admin-password").read_text().strip()
+
+    def node_session(self, node: str):  # -> tuple[requests.Session, str]
+        """An admin session through the balancer pinned to ``node`` with HAProxy's SVR
+        cookie (the nodes take HTTPS from the balancers and peers only), and its URL."""
+        import requests
+
+        s = requests.Session()
+        s.trust_env = False
+        s.verify = str(self.paths.state / "pki" / "ca.crt")
+        s.cookies.set("SVR", node, domain=self.vip)
+        url = f"https://{self.vip}"
+        reply = s.post(f"{url}/proxy/auth/login", timeout=30,
+                       json={"username": "admin", "password": self.admin_password()})
+        assert reply.status_code == 200, reply.text
+        return s, url
+
+    def start_simulators(self) -> None:
+        """The simulated controllers the site's seeded controllers point at (cmon1;
+        ansible/cmonsim.yml, idempotent)."""
+        self.playbook("ansible/cmonsim.yml", "-e", f"cmonsim_wheelhouse={cmonsim_wheelhouse()}")
 
     def vip_holders(self) -> list[str]:
         """The balancers that have the virtual address on an interface right now."""

@@ -21,10 +21,6 @@ def balancer_url() -> str:
     return PLAN.url.rstrip("/")
 
 
-def admin_password() -> str:
-    return (PLAN.paths.state / "secrets" / "ccmgr-admin-password").read_text().strip()
-
-
 def serving_node(page) -> str:
     text = page.locator(".refresh .muted").inner_text()
     found = re.search(r"node (\S+)", text)
@@ -39,7 +35,7 @@ def test_the_open_dashboard_survives_kill_9_of_its_node(site, browser):
         page = context.new_page()
         page.goto(balancer_url() + "/")
         page.fill("#l-user", "admin")
-        page.fill("#l-pass", admin_password())
+        page.fill("#l-pass", PLAN.admin_password())
         page.click("form button[type=submit]")
         page.wait_for_selector("[data-chart=cluster_states]", timeout=60_000)
         assert poll(lambda: serving_node(page) in PLAN.groups["ccm"], 30)

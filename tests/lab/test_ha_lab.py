@@ -25,10 +25,6 @@ NODES = PLAN.groups["ccm"]
 ADMIN_EMAIL = "admin@lab.test"  # what ansible/vars/lab.yml seeds; tests restore it
 
 
-def admin_password() -> str:
-    return (PLAN.paths.state / "secrets" / "ccmgr-admin-password").read_text().strip()
-
-
 def client(node: str | None = None) -> requests.Session:
     """A browser-like client of the balancer; ``node`` pins it with HAProxy's SVR cookie."""
     s = requests.Session()
@@ -41,7 +37,7 @@ def client(node: str | None = None) -> requests.Session:
 
 def login(s: requests.Session) -> requests.Response:
     reply = s.post(f"https://{LB}/proxy/auth/login", timeout=30, data=json.dumps(
-        {"username": "admin", "password": admin_password()}))
+        {"username": "admin", "password": PLAN.admin_password()}))
     assert reply.status_code == 200, reply.text
     return reply
 

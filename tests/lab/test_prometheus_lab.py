@@ -6,44 +6,17 @@ the node's log. The lab's role variables make `for:` 10 s and intervals 5 s."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
-from labkit import Lab, venv_env
+from labkit import Lab
 from testkit import poll
 
 pytestmark = pytest.mark.lab
 PLAN = Lab.from_env()
-REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS_HOST = "lb1"
 ALERT = "CcmgrControllerDown"
-
-
-def admin_password() -> str:
-    return (PLAN.paths.state / "secrets" / "ccmgr-admin-password").read_text().strip()
-
-
-def wheelhouse() -> Path:
-    """cmonsim and its binary dependencies as wheels for the offline cmon1 (as tools/demo.sh)."""
-    wheels = REPO / "build" / "cmonsim-wheelhouse"
-    if not list(wheels.glob("cmonsim-*.whl")):
-        wheels.mkdir(parents=True, exist_ok=True)
-        py = [sys.executable, "-m", "pip"]
-        subprocess.run([*py, "wheel", "--quiet", "--no-deps", "-w", str(wheels),
-                        str(REPO / "app" / "sim")], check=True, timeout=600, env=venv_env())
-        pins = [line for line in (REPO / "requirements" / "runtime.txt").read_text().split()
-                if line.split("==")[0] in ("cryptography", "cffi", "pycparser")]
-        subprocess.run([*py, "download", "--quiet", "--only-binary=:all:", "--no-deps", "-d",
-                        str(wheels), "--python-version", "3.11", "--implementation", "cp",
-                        "--abi", "cp311", "--abi", "abi3", "--abi", "none",
-                        "--platform", "manylinux_2_28_x86_64", "--platform",
-                        "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
-                        "--platform", "any", *pins], check=True, timeout=600, env=venv_env())
-    return wheels
 
 
 def prom(site: Lab, path: str) -> dict:
@@ -61,22 +34,8 @@ def alert_states(site: Lab, name: str) -> set[str]:
     return {a["state"] for a in alerts if a["labels"].get("alertname") == name}
 
 
-def node_session(node: str) -> tuple[requests.Session, str]:
-    """Through the balancer, pinned to ``node`` with HAProxy's SVR cookie (the nodes take
-    HTTPS from the balancers and peers only)."""
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = str(PLAN.paths.state / "pki" / "ca.crt")
-    s.cookies.set("SVR", node, domain=PLAN.vip)
-    url = f"https://{PLAN.vip}"
-    reply = s.post(f"{url}/proxy/auth/login", timeout=30,
-                   json={"username": "admin", "password": admin_password()})
-    assert reply.status_code == 200, reply.text
-    return s, url
-
-
 def test_prometheus_sees_a_controller_go_down_and_come_back(site):
-    site.playbook("ansible/cmonsim.yml", "-e", f"cmonsim_wheelhouse={wheelhouse()}")
+    site.start_simulators()
     def sim_admin(method: str, body: str = "") -> bool:
         """The simulators' admin endpoint listens on cmon1's loopback: call it there."""
         data = f" -H 'Content-Type: application/json' -d '{body}'" if body else ""
@@ -87,7 +46,7 @@ def test_prometheus_sees_a_controller_go_down_and_come_back(site):
     assert poll(lambda: sim_admin("GET"), 60), "the simulators' admin endpoint does not answer"
     assert sim_admin("DELETE")
     node = PLAN.groups["ccm_primary"][0]
-    s, url = node_session(node)
+    s, url = site.node_session(node)
 
     def refresh() -> None:  # ccmgr fetches on demand: keep the dashboard's requests coming
         reply = s.post(f"{url}/proxy/clusters/status", json={"force_update": True}, timeout=60)

@@ -10,32 +10,24 @@ failure is raised as a ``collectors.errors`` type.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-import requests
-import urllib3
-
-from ccmgr.cmon import keyauth, wire
+from ccmgr.cmon import keyauth, transport, wire
 from ccmgr.cmon.errors import (
     AuthFailed,
     BadReply,
     CmonError,
-    ConnectFailed,
-    Timeout,
-    TLSFailed,
     controller_error,
 )
 from ccmgr.http import GateTimeout, HttpPool
 from ccmgr.jsonfast import loads
-
-CONNECT_TIMEOUT = 3.0  # cmon-proxy's dial timeout
-MIN_READ_TIMEOUT = 0.05
 
 
 @dataclass(frozen=True)
@@ -55,15 +47,7 @@ def base_url(url: str) -> str:
     return url.rstrip("/")
 
 
-@dataclass(frozen=True)
-class _Reply:
-    """One controller reply, read whole."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    set_cookies: list[str]
-    body: bytes
-    typed: wire.Envelope | None = None  # the body decoded by the caller's ``decode``
+_Reply = transport.Reply
 
 
 def _sid_from(reply: _Reply) -> str | None:
@@ -106,46 +90,21 @@ class CmonClient:
     # -- transport -----------------------------------------------------------------------
     def _post(self, module: str, body: dict, deadline: float | None, sid: str,
               decode: Callable[[bytes], wire.Envelope | None] | None = None) -> _Reply:
-        remaining = self.timeout if deadline is None else deadline - time.monotonic()
-        if remaining <= 0:
-            raise Timeout(f"no reply from {self.base} within {self.timeout:g}s")
-        read = max(MIN_READ_TIMEOUT, remaining)
-        headers = {"Content-Type": "application/json"}
-        if sid:
-            headers["Cookie"] = f"cmon-sid={sid}"
-        url = f"{self.base}/v2/{module}"
+        """One POST, read whole: in this process, or in a fetch process
+        (``HttpPool.offload``, cmon.offload) that returns the body for ``decode`` here."""
+        request = transport.Request(self.base, self.ca_file, module, json.dumps(body), sid,
+                                    deadline, self.timeout)
+        offload = self.http.offload
+        if offload is None:
+            return transport.post(self.http, request, decode)
+        reply = offload.post(request)
+        if decode is None:
+            return reply
         try:
-            session = self.http.session(self.base, self.ca_file)
-        except OSError as exc:  # an unreadable or invalid ca_file (ssl.SSLError included)
-            raise TLSFailed(f"cannot use ca_file {self.ca_file!r}: {exc}") from None
-        try:
-            data = json.dumps(body)
-            try:
-                response = session.post(url, data=data, headers=headers, stream=True,
-                                        timeout=(min(CONNECT_TIMEOUT, read), read))
-            except requests.exceptions.ConnectionError as exc:
-                # A pooled keep-alive connection the controller closed meanwhile fails
-                # before any reply; every call here only reads, so one retry is safe.
-                if not _aborted(exc):
-                    raise
-                read = max(MIN_READ_TIMEOUT, deadline - time.monotonic()) \
-                    if deadline is not None else read
-                response = session.post(url, data=data, headers=headers, stream=True,
-                                        timeout=(min(CONNECT_TIMEOUT, read), read))
-            return self._read_whole(response, deadline, decode)
-        except (requests.exceptions.SSLError, urllib3.exceptions.SSLError) as exc:
-            raise TLSFailed(f'Post "{url}": TLS failure: {_reason(exc)}') from None
-        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
-                urllib3.exceptions.ReadTimeoutError):
-            raise Timeout(f'Post "{url}": no reply within {read:.3g}s (timeout)') from None
-        except requests.exceptions.ConnectionError as exc:
-            raise ConnectFailed(f'Post "{url}": {_reason(exc)}') from None
-        except urllib3.exceptions.ProtocolError as exc:  # the body broke off
-            raise BadReply(f'Post "{url}": reply broken off: {_reason(exc)}') from None
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise BadReply(f'Post "{url}": {_reason(exc)}') from None
-        except OSError as exc:  # a socket error no library layer wrapped
-            raise ConnectFailed(f'Post "{url}": {_reason(exc)}') from None
+            with self.http.reading(deadline):
+                return dataclasses.replace(reply, typed=decode(reply.body))
+        except GateTimeout:
+            raise transport.gate_timeout(self.base, self.timeout) from None
 
     def _decode(self, module: str, response: _Reply,
                 typed: wire.Envelope | None = None) -> dict:
@@ -230,25 +189,6 @@ class CmonClient:
         return response, reply
 
     # -- calls -----------------------------------------------------------------------------
-    def _read_whole(self, response: requests.Response, deadline: float | None,
-                    decode: Callable[[bytes], wire.Envelope | None] | None) -> _Reply:
-        """The body in one read (requests' own ``content`` reads 10 KiB at a time: in a
-        burst ~20 lock round trips per reply instead of one), and ``decode``-d, within the
-        pool's reply gate (``HttpPool.reading``): replies that arrive together wait in
-        their sockets, not in the worker's memory. A reply read to its end hands its
-        connection back to the pool; ``close`` then only frees one that broke off."""
-        try:
-            with self.http.reading(deadline):
-                data = response.raw.read(decode_content=True)
-                typed = decode(data) if decode is not None else None
-            return _Reply(response.status_code, response.headers,
-                          response.raw.headers.getlist("Set-Cookie"), data, typed)
-        except GateTimeout:
-            raise Timeout(f"no reply from {self.base} read within {self.timeout:g}s "
-                          "(busy reading other replies)") from None
-        finally:
-            response.close()
-
     def _post_logged_in(self, module: str, body: dict, deadline: float | None,
                         decode: Callable[[bytes], wire.Envelope | None] | None = None):
         """The POST with this client's session, logging in first when it has none, and once
@@ -320,34 +260,6 @@ def _says_auth_required(response: _Reply) -> bool:
     except ValueError:
         return False
     return isinstance(reply, dict) and reply.get("request_status") == "AuthRequired"
-
-
-def _aborted(exc: BaseException) -> bool:
-    text = repr(exc)
-    return "Connection aborted" in text or "RemoteDisconnected" in text
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost cause, without urllib3's pool/object noise."""
-    inner: BaseException = exc
-    seen = set()
-    while True:
-        nxt = inner.__cause__ or inner.__context__
-        if isinstance(inner.args[0] if inner.args else None, BaseException):
-            nxt = inner.args[0]
-        reason = getattr(inner, "reason", None)
-        if isinstance(reason, BaseException):
-            nxt = reason
-        if nxt is None or id(nxt) in seen:
-            break
-        seen.add(id(inner))
-        inner = nxt
-    text = str(inner) or type(inner).__name__
-    if "Connection refused" in text:
-        return "connect: connection refused"
-    if "reset by peer" in text:
-        return "read: connection reset by peer"
-    return text
 
 
 __all__ = ["CmonClient", "CmonError", "Credentials", "base_url"]

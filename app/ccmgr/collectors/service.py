@@ -26,6 +26,7 @@ from typing import Any
 from ccmgr.cmon.client import CmonClient, Credentials
 from ccmgr.cmon.errors import CmonError
 from ccmgr.cmon.model import ControllerData, Who
+from ccmgr.cmon.offload import Offload
 from ccmgr.collectors.cache import Cache, Entry, Pending, settle
 from ccmgr.collectors.clients import DEFAULT_IDENTITY, LDAP_REQUIRED, ClientRegistry
 from ccmgr.collectors.fetch import FETCHERS, NEEDS_CLUSTERS, FetchContext, cluster_ids
@@ -77,11 +78,16 @@ class _Snapshot:
 
 class Collectors:
     def __init__(self, *, concurrency: int | None = None, ttl: float | None = None,
-                 http: HttpPool | None = None,
+                 http: HttpPool | None = None, fetch_processes: int = 0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._concurrency = concurrency
         self._ttl = ttl
         self.http = http or HttpPool()
+        if fetch_processes:
+            # One interpreter carries out ~600 TLS fetches a second at most, all its cores
+            # but one idle: with hundreds of controllers the HTTP goes to child processes
+            # (started on the first call; docs/architecture.md).
+            self.http.offload = Offload(fetch_processes)
         self.cache = Cache(clock=clock)
         self.clock = clock
         self._lock = threading.Lock()
@@ -119,6 +125,8 @@ class Collectors:
         for pool in (self._pool, self._fanout, self._background):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
+        if self.http.offload is not None:
+            self.http.offload.close()
         self.http.close()
 
     # -- clients (collectors.clients) -------------------------------------------------------
@@ -278,6 +286,8 @@ class Collectors:
         With a ``snapshot``, the cluster lists kept by the previous run are loaded first
         (stale: served at once, refreshed by these fetches) and kept on disk from then on.
         """
+        if self.http.offload is not None:
+            self.http.offload.start()
         self.clients.sync(config)
         seeded = 0
         if snapshot is not None:
