@@ -25,7 +25,6 @@ is stopped at the end.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -43,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from benchkit import daemon_over_estate, estate_of, estate_options  # noqa: E402
+from testkit import children, fetch_processes_of  # noqa: E402
 
 LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
     {"key": "state", "values": ["STARTED", "DEGRADED", "FAILURE"]},
@@ -51,23 +51,7 @@ LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
 
 
 def worker_pid(arbiter: int) -> int:
-    children = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
-    return int(children[0])
-
-
-def children_of_every_thread(pid: int) -> list[int]:
-    """/proc/PID/task/TID/children lists only what TID forked; fetch threads fork too."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def fetch_process_pids(worker: int) -> list[int]:
-    """The worker's fetch processes (CCMGR_FETCH_PROCESSES, cmon.offload)."""
-    return [int(c) for c in children_of_every_thread(worker)
-            if b"ccmgr.cmon.offload" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return children(arbiter)[0]
 
 
 def vm(pid: int, key: str) -> float:
@@ -213,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{unique_rps / health_rps:.2f} (computed)")
         print(f"worker peak RSS (VmHWM): {vm(pid, 'VmHWM'):.0f} MiB "
               f"(now {vm(pid, 'VmRSS'):.0f} MiB)")
-        helpers = fetch_process_pids(pid)
+        helpers = fetch_processes_of(pid)
         if helpers:
             peaks = [vm(h, "VmHWM") for h in helpers]
             now = ", ".join(f"{vm(h, 'VmRSS'):.0f}" for h in helpers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import time
 from collections.abc import Callable
@@ -41,3 +42,29 @@ def as_sent(body: dict) -> dict:
 
     from ccmgr import jsonfast
     return json.loads(jsonfast.dumps(body))
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid``, from every one of its threads:
+    /proc/PID/task/TID/children lists only what TID forked, and a worker's fetch threads
+    start a fetch process again when one died."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def fetch_processes_of(worker: int) -> list[int]:
+    """A worker's fetch processes (CCMGR_FETCH_PROCESSES, cmon.offload)."""
+    return [c for c in children(worker)
+            if b"ccmgr.cmon.offload" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def running(pid: int) -> bool:
+    """``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

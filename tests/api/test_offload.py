@@ -23,7 +23,7 @@ from ccmgr.cmon.offload import Offload
 from ccmgr.http import HttpPool
 from ccmgr.runtime import fetch_processes
 from daemonkit import free_port, write_config
-from testkit import poll
+from testkit import poll, running
 
 CLUSTERS = {"operation": "getAllClusterInfo", "with_hosts": True}
 
@@ -128,7 +128,7 @@ def test_fetch_processes_end_with_their_worker_and_carry_no_secret_in_arguments(
     finally:
         http.offload.close()
         http.close()
-    assert not any(_running(pid) for pid in pids)
+    assert not any(running(pid) for pid in pids)
 
 
 def test_start_starts_every_fetch_process_before_any_call():
@@ -137,12 +137,12 @@ def test_start_starts_every_fetch_process_before_any_call():
         assert offload.pids() == []
         offload.start()
         pids = offload.pids()
-        assert len(set(pids)) == 3 and all(_running(pid) for pid in pids)
+        assert len(set(pids)) == 3 and all(running(pid) for pid in pids)
         offload.start()  # already running: nothing new
         assert offload.pids() == pids
     finally:
         offload.close()
-    assert not any(_running(pid) for pid in pids)
+    assert not any(running(pid) for pid in pids)
 
 
 def test_a_fetch_process_ends_when_its_worker_is_killed(cmon_estate, tmp_path):
@@ -166,18 +166,10 @@ def test_a_fetch_process_ends_when_its_worker_is_killed(cmon_estate, tmp_path):
         child = int(worker.stdout.readline())
         worker.kill()
         worker.wait(10)
-        poll(lambda: not _running(child), timeout=10)
+        assert poll(lambda: not running(child), timeout=10)
     finally:
         worker.kill()
         worker.wait(10)
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.parametrize("value, expected", [("", 0), ("0", 0), ("2", 2), (" 4 ", 4)])

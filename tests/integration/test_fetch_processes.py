@@ -4,41 +4,18 @@ behind when it stops."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
-from pathlib import Path
 
 from daemonkit import VENV_BIN, start_daemon, stop_daemon, write_config
-from testkit import poll
-
-
-def _children(pid: int) -> list[int]:
-    """Children of every thread: /proc/PID/task/TID/children lists only the ones TID forked,
-    and a worker starts its fetch processes from whichever fetch thread needs one first."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
+from testkit import children, fetch_processes_of, poll, running
 
 
 def _fetch_processes(arbiter: int) -> dict[int, list[int]]:
     """Each gunicorn worker and its fetch processes."""
-    out = {}
-    for worker in _children(arbiter):
-        out[worker] = [c for c in _children(worker)
-                       if b"ccmgr.cmon.offload" in Path(f"/proc/{c}/cmdline").read_bytes()]
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    return {worker: fetch_processes_of(worker) for worker in children(arbiter)}
 
 
 def test_the_daemon_fetches_through_its_fetch_processes_and_leaves_none_behind(
@@ -66,8 +43,8 @@ def test_the_daemon_fetches_through_its_fetch_processes_and_leaves_none_behind(
 
         # A reload replaces the worker; the old worker's fetch processes end with it.
         os.kill(daemon.process.pid, signal.SIGHUP)
-        poll(lambda: worker not in _children(daemon.process.pid) or None, timeout=30)
-        poll(lambda: not any(_alive(h) for h in helpers) or None, timeout=15)
+        assert poll(lambda: worker not in children(daemon.process.pid), timeout=30)
+        assert poll(lambda: not any(running(h) for h in helpers), timeout=15)
         reply = s.post(f"{daemon.url}/proxy/clusters/status", data='{"force_update": true}',
                        timeout=30)
         assert sum(reply.json()["clusters_count"].values()) == 16
@@ -77,7 +54,7 @@ def test_the_daemon_fetches_through_its_fetch_processes_and_leaves_none_behind(
         assert not set(new_helpers) & set(helpers)
     finally:
         stop_daemon(daemon)
-    assert not any(_alive(h) for h in new_helpers)
+    assert not any(running(h) for h in new_helpers)
 
 
 def test_a_bad_number_of_fetch_processes_stops_the_service_at_start(basedir):

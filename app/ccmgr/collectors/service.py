@@ -86,7 +86,7 @@ class Collectors:
         if fetch_processes:
             # One interpreter carries out ~600 TLS fetches a second at most, all its cores
             # but one idle: with hundreds of controllers the HTTP goes to child processes
-            # (started on the first call; docs/architecture.md).
+            # (started by warm_up, or on the first call; docs/architecture.md).
             self.http.offload = Offload(fetch_processes)
         self.cache = Cache(clock=clock)
         self.clock = clock
