@@ -1,20 +1,22 @@
-"""Issue 17 on the lab: CCMGR_FETCH_PROCESSES set in a drop-in, as docs/operations.md says,
-works under the installed, hardened unit (its system-call filter, address families and
-private /tmp): the secondary's worker starts its fetch processes as the service user in
-the unit's cgroup, the seeded controllers are fetched through them with the same totals,
-and without the drop-in they are gone again."""
+"""Issue 17 on the lab: fetch processes set with the ccmgr role's ``ccmgr_fetch_processes``
+(a drop-in with CCMGR_FETCH_PROCESSES, docs/operations.md) work under the installed,
+hardened unit (its system-call filter, address families and private /tmp): the
+secondary's worker starts its fetch processes as the service user in the unit's cgroup,
+the seeded controllers are fetched through them with the same totals, a second run of the
+role changes nothing, and with the variable back at 0 they are gone again."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
-from labkit import Lab
+from labkit import REPO, VENV_BIN, Lab, venv_env
 from testkit import poll
 
 pytestmark = pytest.mark.lab
 PLAN = Lab.from_env()
 NODE = PLAN.groups["ccm_secondary"][0]
-DROPIN_DIR = "/etc/systemd/system/ccmgr.service.d"
-DROPIN = f"{DROPIN_DIR}/50-fetch-processes.conf"
+DROPIN = "/etc/systemd/system/ccmgr.service.d/50-fetch-processes.conf"
 
 
 def fetch_processes(site: Lab) -> list[dict]:
@@ -35,8 +37,10 @@ def workers(site: Lab) -> set[int]:
     return {int(p) for p in site.ssh(NODE, f"pgrep -P {arbiter}", check=False).stdout.split()}
 
 
-def restart_and_wait(site: Lab) -> None:
-    site.ssh(NODE, "systemctl daemon-reload && systemctl restart ccmgr", timeout=90)
+def converge_with(site: Lab, processes: int) -> str:
+    """The ccmgr role's node settings on NODE with ``ccmgr_fetch_processes``; its recap."""
+    run = site.playbook("ansible/site.yml", "--limit", NODE, "--tags", "ccmgr-config",
+                        "-e", f"ccmgr_fetch_processes={processes}", timeout=600)
 
     def serving() -> bool:
         try:
@@ -45,6 +49,13 @@ def restart_and_wait(site: Lab) -> None:
         except (AssertionError, OSError):
             return False
     assert poll(serving, 60, interval=1), f"{NODE} is not served through the balancer"
+    return run.stdout
+
+
+def changed_on_node(recap: str) -> int:
+    line = next(line for line in recap.splitlines()
+                if line.startswith(NODE) and "changed=" in line)
+    return int(line.split("changed=")[1].split()[0])
 
 
 def status(site: Lab) -> dict:
@@ -60,10 +71,10 @@ def test_fetch_processes_run_under_the_hardened_unit(site):
     before = status(site)
     assert sum(before["clusters_count"].values()) > 0, before
     assert fetch_processes(site) == []
-    site.ssh(NODE, f"mkdir -p {DROPIN_DIR} && printf '[Service]\\n"
-                   f"Environment=CCMGR_FETCH_PROCESSES=2\\n' > {DROPIN}")
     try:
-        restart_and_wait(site)
+        first = converge_with(site, 2)
+        assert changed_on_node(first) >= 1, first[-3000:]
+        assert "CCMGR_FETCH_PROCESSES=2" in site.ssh(NODE, f"cat {DROPIN}").stdout
         after = status(site)
         assert after["clusters_count"] == before["clusters_count"]
         assert after["nodes_count"] == before["nodes_count"]
@@ -78,7 +89,22 @@ def test_fetch_processes_run_under_the_hardened_unit(site):
         journal = site.ssh(NODE, "journalctl -u ccmgr --since '-2min' --no-pager -o cat",
                            check=False).stdout
         assert "Traceback" not in journal and "fetch process" not in journal, journal[-3000:]
+        again = converge_with(site, 2)  # idempotent: no drop-in rewritten, no restart
+        assert changed_on_node(again) == 0, again[-3000:]
+        assert {c["pid"] for c in fetch_processes(site)} == {c["pid"] for c in children}
     finally:
-        site.ssh(NODE, f"rm -f {DROPIN}")
-        restart_and_wait(site)
+        converge_with(site, 0)
+    assert site.ssh(NODE, f"test -e {DROPIN}", check=False).returncode == 1
     assert fetch_processes(site) == []
+    assert status(site)["clusters_count"] == before["clusters_count"]
+
+
+def test_a_bad_number_of_fetch_processes_is_refused_before_any_change(site):
+    run = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(site.inventory),
+         str(REPO / "ansible/site.yml"), "--limit", NODE, "--tags", "ccmgr-config",
+         "-e", "ccmgr_fetch_processes=17"],
+        capture_output=True, text=True, timeout=600, env=venv_env(), cwd=REPO)
+    assert run.returncode != 0
+    assert "ccmgr_fetch_processes must be 0 to 16" in run.stdout, run.stdout[-3000:]
+    assert site.ssh(NODE, f"test -e {DROPIN}", check=False).returncode == 1
