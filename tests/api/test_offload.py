@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -187,3 +188,37 @@ def test_a_bad_number_of_fetch_processes_stops_the_daemon_with_the_reason(
     assert f"ccmgr: error: CCMGR_FETCH_PROCESSES={value!r}" in err
     assert "from 0 to 16" in err
     assert "Traceback" not in err
+
+
+def test_frames_larger_than_the_socket_buffer_arrive_whole_and_a_cut_stream_ends():
+    """A reply body bigger than the socketpair's buffer (partial writes) arrives byte for
+    byte beside its head; a stream that ends inside a frame reads as its end, not as a
+    short body."""
+    from ccmgr.cmon.offload import _receive, _send
+
+    lock = threading.Lock()
+    ours, theirs = socket.socketpair()
+    body = os.urandom(3 * 1024 * 1024)
+    sender = threading.Thread(target=lambda: (_send(ours, lock, [7, True, 200], body),
+                                              _send(ours, lock, ["head only"])))
+    sender.start()
+    try:
+        assert _receive(theirs) == ([7, True, 200], body)
+        assert _receive(theirs) == (["head only"], b"")
+    finally:
+        sender.join(timeout=10)
+        ours.close()
+    assert _receive(theirs) is None  # the end between frames
+    theirs.close()
+
+    framer, framed = socket.socketpair()
+    _send(framer, lock, [1], b"x" * 1000)
+    whole = framed.recv(2000)
+    framer.close()
+    framed.close()
+    for cut in (4, len(whole) - 1000, len(whole) - 1):  # in the header, the head, the body
+        writer, reader = socket.socketpair()
+        writer.sendall(whole[:cut])
+        writer.close()
+        assert _receive(reader) is None
+        reader.close()

@@ -104,6 +104,60 @@ def test_clusters_status_keys_and_quirks():
     assert body["by_cluster_type"]["REPLICATION"]["clusters_count"] == {"h1:9501": 1}
 
 
+
+def status_one_cluster_at_a_time(controllers, required_tags):
+    """ClustersOverview counted cluster by cluster: the rules of §4.2 as plainly as they
+    read, against which the view's per-controller pass is checked."""
+    body: dict = {}
+    for c in controllers:
+        for cl in c.clusters() or ():
+            if required_tags and not set(required_tags) <= set(cl["tags"]):
+                continue
+            kind = body.setdefault("by_cluster_type", {}).setdefault(cl["cluster_type"], {})
+            mine = body.setdefault("by_controller", {}).setdefault(c.xid, {})
+            for where in (body, kind, mine):
+                states = where.setdefault("cluster_states", {})
+                states[cl["state"]] = states.get(cl["state"], 0) + 1
+            for where in (body, kind):
+                for key, n in (("clusters_count", 1), ("nodes_count", cl["nodes"] - 1)):
+                    counts = where.setdefault(key, {})
+                    counts[c.url] = counts.get(c.url, 0) + n
+            for where in (body, kind, mine):
+                for status, n in cl["node_states"].items():
+                    counts = where.setdefault("node_states", {})
+                    counts[status] = counts.get(status, 0) + n
+            mine.setdefault("by_cluster", {})[str(cl["cluster_id"])] = (
+                {"node_states": dict(cl["node_states"])} if cl["node_states"] else {})
+    return body
+
+
+def test_clusters_status_equals_a_count_cluster_by_cluster_on_random_estates():
+    import random
+
+    rnd = random.Random(17)
+    for _ in range(300):
+        estate = []
+        for i in range(rnd.randint(0, 7)):
+            found = [cluster(j + 1, state=rnd.choice(["STARTED", "DEGRADED", "FAILURE"]),
+                             ctype=rnd.choice(["GALERA", "REPLICATION", "MONGODB"]),
+                             tags=rnd.sample(["a", "b", "c"], rnd.randint(0, 3)),
+                             hosts=[host(h, status=rnd.choice(["CmonHostOnline",
+                                                               "CmonHostOffLine"]))
+                                    for h in range(rnd.randint(0, 4))] +
+                             ([CTRL] if rnd.random() < 0.7 else []))
+                     for j in range(rnd.randint(0, 5))]
+            estate.append(ControllerData(
+                xid=f"x{i}", url=f"h{i % 3}:9501",  # shared urls sum, as in cmon-proxy
+                data={"clusters": {"clusters": found}} if rnd.random() < 0.9 else {}))
+        tags = rnd.choice([(), ("a",), ("a", "b")])
+        filters = (Filter(key="tags", matchall=tags),) if tags else ()
+        expected = status_one_cluster_at_a_time(estate, tags)
+        got = clusters.clusters_status(estate, filters)
+        assert got == expected, (estate, tags)
+        for key in ("cluster_states", "node_states", "clusters_count", "nodes_count"):
+            # Counters in first-seen order, as cmon-proxy's maps come out.
+            assert list(got.get(key, {})) == list(expected.get(key, {})), key
+
 def test_clusters_status_tags_and_empty_reply():
     body = clusters.clusters_status([A, B], (Filter("tags", matchall=("prod", "eu")),))
     assert body["cluster_states"] == {"STARTED": 1}

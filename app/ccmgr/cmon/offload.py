@@ -8,8 +8,10 @@ at a time per thread, with ``cmon.transport.post`` (the same code, so the same e
 sends back the reply (status, headers, cookies, body) or the error's type and message. A
 controller always goes to the same process, so its keep-alive connections are reused.
 
-Wire: length-prefixed msgpack frames over a socketpair, private to the two processes (a
-login's password travels over it, never through arguments, files or the environment).
+Wire: frames over a socketpair, private to the two processes (a login's password travels
+over it, never through arguments, files or the environment): two lengths, a msgpack head
+and a body of raw bytes (a reply's body, sent and received without being copied into or
+out of msgpack: at 500 controllers that is ~110 MiB a refresh).
 A fetch process ends when its socket closes, so it never outlives its worker; one that
 ends early fails the calls it had and is started again by the next call.
 
@@ -31,7 +33,7 @@ import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import Any
 
 import msgspec
 from requests.structures import CaseInsensitiveDict
@@ -41,7 +43,7 @@ from ccmgr.http import READING_AT_ONCE, HttpPool
 
 log = logging.getLogger("ccmgr.offload")
 
-_HEADER = struct.Struct(">I")
+_HEADER = struct.Struct(">II")  # the head's and the body's lengths
 MAX_FRAME = 256 * 1024 * 1024  # a reply bigger than this is refused, not read
 THREADS = 512          # POSTs at once per process (threads are made as needed)
 FORGET = 0  # a frame [FORGET, base] closes a controller's pools; calls count from 1
@@ -51,25 +53,49 @@ _ERRORS = {cls.__name__: cls for cls in (errors.ConnectFailed, errors.Timeout,
                                          errors.TLSFailed, errors.BadReply)}
 
 
-def _send(sock: socket.socket, lock: threading.Lock, message: Any) -> None:
-    payload = msgspec.msgpack.encode(message)
-    with lock:  # two writes: joining them would copy a ~240 KiB reply once more
-        sock.sendall(_HEADER.pack(len(payload)))
-        sock.sendall(payload)
+def _send(sock: socket.socket, lock: threading.Lock, head: Any, body: bytes = b"") -> None:
+    encoded = msgspec.msgpack.encode(head)
+    parts = [_HEADER.pack(len(encoded), len(body)), encoded, body]
+    with lock:  # one gathering write: the body is never joined to the rest (a copy)
+        sent = sock.sendmsg(parts)
+        for part in parts:  # what a full socket buffer left over
+            if sent >= len(part):
+                sent -= len(part)
+                continue
+            sock.sendall(memoryview(part)[sent:])
+            sent = 0
 
 
-def _receive(reader: BinaryIO) -> Any:
-    """The next frame, or None at the end of the stream."""
-    header = reader.read(_HEADER.size)
-    if len(header) < _HEADER.size:
+def _receive(sock: socket.socket) -> tuple[Any, bytes] | None:
+    """The next frame's head and body, or None at the end of the stream."""
+    header = _read_exactly(sock, _HEADER.size)
+    if header is None:
         return None
-    (size,) = _HEADER.unpack(header)
-    if size > MAX_FRAME:
-        raise ValueError(f"frame of {size} bytes")
-    payload = reader.read(size)
-    if len(payload) < size:
+    head_size, body_size = _HEADER.unpack(header)
+    if head_size + body_size > MAX_FRAME:
+        raise ValueError(f"frame of {head_size + body_size} bytes")
+    head = _read_exactly(sock, head_size)
+    body = _read_exactly(sock, body_size)
+    if head is None or body is None:
         return None
-    return msgspec.msgpack.decode(payload)
+    return msgspec.msgpack.decode(head), body
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
+    """``size`` bytes (None if the stream ends first), read straight into one bytes
+    object: MSG_WAITALL lets the kernel fill it, the interpreter lock released."""
+    if size == 0:
+        return b""
+    data = sock.recv(size, socket.MSG_WAITALL)
+    if len(data) == size:
+        return data
+    chunks = [data]  # a signal cut the wait short
+    missing = size - len(data)
+    while data and missing:
+        data = sock.recv(missing, socket.MSG_WAITALL)
+        chunks.append(data)
+        missing -= len(data)
+    return b"".join(chunks) if not missing else None
 
 
 # -- the worker's side ------------------------------------------------------------------------
@@ -105,16 +131,15 @@ class _Process:
         self.reader.start()
 
     def _read(self) -> None:
-        reader = self.sock.makefile("rb")
         try:
-            while (frame := _receive(reader)) is not None:
-                ident, ok, *rest = frame
+            while (frame := _receive(self.sock)) is not None:
+                (ident, ok, *rest), body = frame
                 with self.calls_lock:
                     call = self.calls.pop(ident, None)
                 if call is None:  # its caller gave up waiting
                     continue
                 if ok:
-                    status, headers, cookies, body = rest
+                    status, headers, cookies = rest
                     call.reply = transport.Reply(status, CaseInsensitiveDict(headers),
                                                  cookies, body)
                 else:
@@ -237,7 +262,7 @@ def _serve(sock: socket.socket, lock: threading.Lock, http: HttpPool, ident: int
            fields: list) -> None:
     def deliver(reply: transport.Reply) -> None:  # within the reply gate (transport.post)
         _reply(sock, lock, [ident, True, reply.status_code, list(reply.headers.items()),
-                            reply.set_cookies, reply.body])
+                            reply.set_cookies], reply.body)
 
     try:
         transport.post(http, transport.Request(*fields), deliver=deliver)
@@ -248,9 +273,9 @@ def _serve(sock: socket.socket, lock: threading.Lock, http: HttpPool, ident: int
                             f"{fields[0]}: fetch failed: {type(exc).__name__}"])
 
 
-def _reply(sock: socket.socket, lock: threading.Lock, message: list) -> None:
+def _reply(sock: socket.socket, lock: threading.Lock, head: list, body: bytes = b"") -> None:
     try:
-        _send(sock, lock, message)
+        _send(sock, lock, head, body)
     except OSError:
         os._exit(0)  # the worker is gone
 
@@ -262,10 +287,9 @@ def main(argv: list[str]) -> int:
     # The worker's gate (128 replies) shared between its fetch processes.
     http = HttpPool(reading_at_once=max(16, READING_AT_ONCE // int(argv[1])))
     pool = ThreadPoolExecutor(THREADS, thread_name_prefix="ccmgr-offload")
-    reader = sock.makefile("rb")
     try:
-        while (frame := _receive(reader)) is not None:
-            ident, fields = frame
+        while (frame := _receive(sock)) is not None:
+            (ident, fields), _ = frame
             if ident == FORGET:
                 http.forget(fields)
             else:

@@ -134,28 +134,58 @@ def clusters_status(controllers: Sequence[ControllerData], filters: Sequence[Fil
     nodes_count: dict = {}
     by_type: dict = {}
     by_controller: dict = {}
-    match = Match(filters)
+    required = Match(filters).tags  # None: no tags filter
+    # One pass over every cluster of the estate (20,000 at 500 controllers): the counters
+    # of each controller and type are looked up once per controller, not per cluster.
     for c in controllers:
-        for cl in c.clusters() or ():
-            if not match.tags_ok(cl.get("tags")):
-                continue
+        clusters = [cl for cl in c.clusters() or ()
+                    if required is None or required.issubset(cl.get("tags") or ())]
+        if not clusters:
+            continue
+        mine_states: dict = {}
+        mine_nodes: dict = {}
+        mine_clusters: dict = {}
+        types: dict = {}  # cluster type -> [cluster count, node count]
+        for cl in clusters:
             state, ctype = cl["state"], cl["cluster_type"]
-            kind = by_type.setdefault(ctype, {"cluster_states": {}, "clusters_count": {},
-                                              "nodes_count": {}, "node_states": {}})
-            mine = by_controller.setdefault(c.xid, {"cluster_states": {}, "node_states": {},
-                                                    "by_cluster": {}})
-            for target in (cluster_states, kind["cluster_states"], mine["cluster_states"]):
-                bump(target, state)
-            for target in (clusters_count, kind["clusters_count"]):
-                bump(target, c.url)
-            for target in (nodes_count, kind["nodes_count"]):
-                bump(target, c.url, cl["nodes"] - 1)  # cmon-proxy: one controller host each
+            kind = by_type.get(ctype)
+            if kind is None:
+                kind = by_type[ctype] = {"cluster_states": {}, "clusters_count": {},
+                                         "nodes_count": {}, "node_states": {}}
+            mine_states[state] = mine_states.get(state, 0) + 1
+            kind_states = kind["cluster_states"]
+            kind_states[state] = kind_states.get(state, 0) + 1
+            counts = types.get(ctype)
+            if counts is None:
+                counts = types[ctype] = [0, 0]
+            counts[0] += 1
+            counts[1] += cl["nodes"] - 1  # cmon-proxy: one controller host each
             per_cluster = cl["node_states"]  # counted when the cluster was cached
-            for target in (node_states, kind["node_states"], mine["node_states"]):
+            if per_cluster:
+                kind_nodes = kind["node_states"]
                 for status, n in per_cluster.items():
-                    bump(target, status, n)
-            mine["by_cluster"][str(cl["cluster_id"])] = (
-                {"node_states": dict(per_cluster)} if per_cluster else {})
+                    mine_nodes[status] = mine_nodes.get(status, 0) + n
+                    kind_nodes[status] = kind_nodes.get(status, 0) + n
+                mine_clusters[str(cl["cluster_id"])] = {"node_states": dict(per_cluster)}
+            else:
+                mine_clusters[str(cl["cluster_id"])] = {}
+        for state, n in mine_states.items():
+            bump(cluster_states, state, n)
+        for status, n in mine_nodes.items():
+            bump(node_states, status, n)
+        for ctype, (count, nodes) in types.items():
+            kind = by_type[ctype]
+            for target in (clusters_count, kind["clusters_count"]):
+                bump(target, c.url, count)
+            for target in (nodes_count, kind["nodes_count"]):
+                bump(target, c.url, nodes)
+        mine = by_controller.setdefault(c.xid, {"cluster_states": {}, "node_states": {},
+                                                "by_cluster": {}})
+        for target, counts in ((mine["cluster_states"], mine_states),
+                               (mine["node_states"], mine_nodes)):
+            for key, n in counts.items():
+                bump(target, key, n)
+        mine["by_cluster"].update(mine_clusters)
     body: dict = {}
     for key, value in (("cluster_states", cluster_states), ("node_states", node_states),
                        ("clusters_count", clusters_count), ("nodes_count", nodes_count)):
