@@ -15,6 +15,8 @@ Starts cmonsim in its own process and a real ccmgr daemon on loopback, then meas
   daemon's and not the Python client's; without wrk, by Python threads (then the client
   shares the 2 CPUs and the GIL, and the ratio says as much about it as about ccmgr);
 * peak RSS (VmHWM) of the gunicorn worker holding the estate;
+* CPU seconds of the worker, its fetch processes and the simulator for the first request
+  (since the daemon's start) and per forced refresh: all share the machine's cores;
 * with ``--restart``: the first clusters/status after an orderly restart on the same
   basedir (served from the start-up snapshot while the controllers are fetched again).
 
@@ -41,7 +43,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from benchkit import daemon_over_estate, estate_of, estate_options  # noqa: E402
+from benchkit import Bench, cpu_seconds, daemon_over_estate, estate_of, estate_options  # noqa: E402
 from testkit import children, fetch_processes_of  # noqa: E402
 
 LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
@@ -59,6 +61,18 @@ def vm(pid: int, key: str) -> float:
         if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_used(bench: Bench, worker: int) -> list[float]:
+    """CPU seconds since the daemon's start: worker, fetch processes, simulator."""
+    return [cpu_seconds(worker), sum(cpu_seconds(p) for p in fetch_processes_of(worker)),
+            bench.sim_cpu() - bench.sim_cpu_at_start]
+
+
+def cpu_text(used: list[float]) -> str:
+    worker, helpers, sim = used
+    return (f"CPU s: worker {worker:.2f}" + (f", fetch processes {helpers:.2f}" if helpers
+                                             else "") + f", simulator {sim:.2f}")
 
 
 def timed_post(session: requests.Session, url: str, body: dict) -> tuple[float, dict]:
@@ -150,20 +164,26 @@ def main(argv: list[str] | None = None) -> int:
 
         first, body = timed_post(s, status_url, {})
         from_start = time.perf_counter() - bench.started
+        used = cpu_used(bench, pid)
         total = sum(body["clusters_count"].values())
         assert total == args.controllers * args.clusters, body.keys()
-        warm_sessions = []
+        warm_sessions, refresh_cpu = [], []
         for _ in range(5):
+            before = cpu_used(bench, pid)
             elapsed, body = timed_post(s, status_url, {"force_update": True})
             warm_sessions.append(elapsed)
+            refresh_cpu.append([b - a for a, b in zip(before, cpu_used(bench, pid),
+                                                       strict=True)])
         cold = statistics.median(warm_sessions)
         print(f"cold, first request after start (start-up logins and fetches of the "
               f"{args.controllers} controllers under way in the background): "
               f"{first * 1000:.0f} ms = {first / lat:.2f} x latency; "
-              f"{from_start:.2f} s from the daemon's start")
+              f"{from_start:.2f} s from the daemon's start; {cpu_text(used)} since then")
         print(f"cold cache, established sessions (force_update), median of 5: "
               f"{cold * 1000:.0f} ms = {cold / lat:.2f} x latency "
-              f"(min {min(warm_sessions) * 1000:.0f}, max {max(warm_sessions) * 1000:.0f})")
+              f"(min {min(warm_sessions) * 1000:.0f}, max {max(warm_sessions) * 1000:.0f}); "
+              f"per refresh, median: "
+              f"{cpu_text([statistics.median(c) for c in zip(*refresh_cpu, strict=True)])}")
 
         def make_session() -> requests.Session:
             ss = daemon.session()

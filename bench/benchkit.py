@@ -4,6 +4,7 @@ estate with an admin session (bench/aggregate.py, bench/ui.py, bench/fuzz_api.py
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -36,11 +37,17 @@ class Bench:
     scratch: Path  # a temporary directory for the bench's own files
     login_timeout: float = 30
     started: float = 0.0  # time.perf_counter() when the daemon's process was started
+    sim_cpu_at_start: float = 0.0  # the simulator's CPU seconds then
+
+    def sim_cpu(self) -> float:
+        """CPU seconds the simulator (its own process) has used since it started."""
+        return cpu_seconds(self.estate.pid) if self.estate.pid else 0.0
 
     def restart(self) -> None:
         """Stop the daemon in order (SIGTERM, as systemd does) and start it again on the
         same basedir, logged in again: what a restart after an upgrade looks like."""
         stop_daemon(self.daemon)
+        self.sim_cpu_at_start = self.sim_cpu()
         self.started = time.perf_counter()
         self.daemon = start_daemon(self.scratch / "basedir")
         self.session = _logged_in(self.daemon, self.login_timeout)
@@ -51,6 +58,13 @@ def _logged_in(daemon: Daemon, timeout: float) -> requests.Session:
     s.post(f"{daemon.url}/proxy/auth/login", timeout=timeout, json={
         "username": "admin", "password": daemon.admin_password()}).raise_for_status()
     return s
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process (its threads included), from /proc."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def estate_of(args: argparse.Namespace) -> dict:
@@ -74,9 +88,10 @@ def daemon_over_estate(timeout: int, prefix: str, login_timeout: float = 30,
         write_config(basedir, {"timeout": timeout, "instances": [
             {"url": c.url, "name": c.name, "username": c.username, "password": c.password}
             for c in sim]})
+        sim_cpu = cpu_seconds(sim.pid) if sim.pid else 0.0
         started = time.perf_counter()
         bench = Bench(sim, start_daemon(basedir), requests.Session(), Path(tmp), login_timeout,
-                      started)
+                      started, sim_cpu)
         try:
             bench.session = _logged_in(bench.daemon, login_timeout)
             yield bench

@@ -146,9 +146,10 @@ class SimController:
 class SimEstate:
     """A running estate; use as a context manager or call stop()."""
 
-    def __init__(self, admin_url: str, stopper: Any) -> None:
+    def __init__(self, admin_url: str, stopper: Any, pid: int | None = None) -> None:
         self.admin_url = admin_url
         self._stopper = stopper
+        self.pid = pid  # the cmonsim process (subprocess=True), None when in this process
         info = admin_call(admin_url, "GET", "/controllers")
         self.controllers = [
             SimController(**{k: c[k] for k in (
@@ -280,7 +281,7 @@ def _start_subprocess(opts: SimOptions, timeout: float = 120.0) -> SimEstate:
                 raise RuntimeError(f"cmonsim exited: {proc.stderr.read() if proc.stderr else ''}")
             if line.startswith("{"):
                 ready = json.loads(line)
-                return SimEstate(ready["admin_url"], stop)
+                return SimEstate(ready["admin_url"], stop, proc.pid)
         raise TimeoutError("cmonsim subprocess did not become ready")
     except BaseException:
         stop()
