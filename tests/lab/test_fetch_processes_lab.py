@@ -7,10 +7,8 @@ role changes nothing, and with the variable back at 0 they are gone again."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from labkit import REPO, VENV_BIN, Lab, venv_env
+from labkit import Lab
 from testkit import poll
 
 pytestmark = pytest.mark.lab
@@ -100,11 +98,8 @@ def test_fetch_processes_run_under_the_hardened_unit(site):
 
 
 def test_a_bad_number_of_fetch_processes_is_refused_before_any_change(site):
-    run = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(site.inventory),
-         str(REPO / "ansible/site.yml"), "--limit", NODE, "--tags", "ccmgr-config",
-         "-e", "ccmgr_fetch_processes=17"],
-        capture_output=True, text=True, timeout=600, env=venv_env(), cwd=REPO)
+    run = site.playbook("ansible/site.yml", "--limit", NODE, "--tags", "ccmgr-config",
+                        "-e", "ccmgr_fetch_processes=17", timeout=600, check=False)
     assert run.returncode != 0
     assert "ccmgr_fetch_processes must be 0 to 16" in run.stdout, run.stdout[-3000:]
     assert site.ssh(NODE, f"test -e {DROPIN}", check=False).returncode == 1
