@@ -16,6 +16,14 @@ more once the header is in), or sits idle on keep-alive past gunicorn's ``keepal
 closed. Threads then use a socket timeout, so a client that stops reading its reply frees
 its thread too. When the worker is full, the connections that have waited longest for a
 request are closed first to make room.
+
+A thread that has answered on a kept-alive connection waits ``CCMGR_KEEPALIVE_LINGER``
+seconds (default 0.002; 0 turns it off) for the client's next request when no other
+request waits for a thread, and serves it itself if it arrives whole: a busy client then
+skips the round through the selector loop and the thread pool's queue, each a hand-over
+of the interpreter between threads (docs/benchmarks.md, "Serving rate"). Anything less than
+a whole request goes to the front with what was read, under the front's deadlines, so
+the wait never holds a thread for a slow client.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import errno
 import os
 import re
 import resource
+import select
 import selectors
 import ssl
 import time
@@ -43,18 +52,22 @@ MAX_BODY = 64 * 1024
 STOP_LINGER = 2.0
 #: Expired connections are looked for at most this often (the loop wakes at least every 1 s).
 SWEEP_EVERY = 0.25
+#: Requests one thread serves in a row on one connection before it goes back to the loop.
+MAX_IN_A_ROW = 100
+#: ``handle``'s answer for a connection whose next request is only partly read.
+_TO_FRONT = object()
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d{1,12})[ \t]*\r\n", re.I)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.I)
 _EXPECT = re.compile(rb"\r\nexpect[ \t]*:", re.I)
 
 
-def _seconds(name: str, default: float) -> float:
+def _seconds(name: str, default: float, *, allow_zero: bool = False) -> float:
     try:
         value = float(os.environ.get(name, ""))
     except ValueError:
         return default
-    return value if value > 0 else default
+    return value if value > 0 or (allow_zero and value == 0) else default
 
 
 def _chunked_end(buf: bytes, pos: int) -> int | None:
@@ -128,6 +141,7 @@ class GuardedThreadWorker(gthread.ThreadWorker):
         self.header_timeout = _seconds("CCMGR_HEADER_TIMEOUT", 5.0)
         self.body_timeout = _seconds("CCMGR_BODY_TIMEOUT", 10.0)
         self.front: dict[GuardedConn, None] = {}  # insertion order = longest waiting first
+        self.linger = _seconds("CCMGR_KEEPALIVE_LINGER", 0.002, allow_zero=True)
         self._next_sweep = 0.0
 
     def init_process(self) -> None:
@@ -241,6 +255,63 @@ class GuardedThreadWorker(gthread.ThreadWorker):
     def _evict(self, count: int) -> None:
         for conn in list(self.front)[:count]:
             self._close(conn)
+
+    # --- a busy kept-alive connection stays with its thread (the module's docstring)
+    def handle(self, conn):  # noqa: ANN001, ANN201 - gunicorn's types
+        result = super().handle(conn)
+        for _ in range(MAX_IN_A_ROW):
+            if result is not True or not self._may_linger(conn) or not self._next_ready(conn):
+                return result
+            if conn.buf:  # a partial request: the front reads the rest under its deadlines
+                return _TO_FRONT
+            conn.data_ready = True
+            result = super().handle(conn)
+        return result
+
+    def _may_linger(self, conn: GuardedConn) -> bool:
+        # Only while no request waits for a thread: a lingering thread must not delay one.
+        # Bytes gunicorn read ahead are its own case (finish_request queues the conn).
+        return (self.linger > 0 and self.alive and not self.tpool._work_queue.qsize()
+                and not conn.parser.unreader.buf.getvalue())
+
+    def _next_ready(self, conn: GuardedConn) -> bool:
+        """Wait up to ``linger`` for the client's next bytes and read what is there without
+        blocking: a whole request goes to the parser (True, empty ``conn.buf``), part of one
+        stays in ``conn.buf`` (True). False when nothing came (the loop waits instead) or
+        the connection ended; then ``conn.buf`` is empty."""
+        sock = conn.sock
+        pending = getattr(sock, "pending", None)  # TLS: bytes decrypted already
+        if not (pending and pending()):
+            poll = select.poll()  # not select(): descriptors go past 1024
+            poll.register(sock, select.POLLIN)
+            try:
+                if not poll.poll(self.linger * 1000):
+                    return False
+            except (OSError, ValueError):
+                return False
+        sock.setblocking(False)
+        buf = bytearray()
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:  # the client closed: the loop sees the EOF and closes too
+                    return False
+                buf += data
+                if request_ready(buf) or len(buf) >= MAX_HEAD + MAX_BODY:
+                    conn.parser.unreader.unread(bytes(buf))
+                    return True
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            conn.buf = buf
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def finish_request(self, conn, fs) -> None:  # noqa: ANN001 - gunicorn's types
+        if not fs.cancelled() and fs.exception() is None and fs.result() is _TO_FRONT:
+            conn.head_seen = False
+            self._enter(conn)
+            return
+        super().finish_request(conn, fs)
 
     # --- deadlines: gunicorn's loop calls these after every round of events
     def murder_pending(self) -> None:

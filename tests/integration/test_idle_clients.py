@@ -111,3 +111,61 @@ def test_request_sent_in_pieces_within_the_deadline_is_served(quick_daemon):
             reply += chunk
     assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
     assert b'"request_status": "Ok"' in reply or b'"request_status":"Ok"' in reply
+
+
+def read_replies(sock: ssl.SSLSocket, count: int) -> list[bytes]:
+    """``count`` whole replies (header and Content-Length body) read from ``sock``."""
+    data, replies = b"", []
+    while len(replies) < count:
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            head = data[:end].decode("latin-1").lower()
+            length = int(head.split("content-length:", 1)[1].split("\r\n", 1)[0])
+            if len(data) >= end + 4 + length:
+                replies.append(data[:end + 4 + length])
+                data = data[end + 4 + length:]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {len(replies)} replies"
+        data += chunk
+    return replies
+
+
+def health_request(rid: str) -> bytes:
+    return f"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: {rid}\r\n\r\n".encode()
+
+
+def test_back_to_back_and_pipelined_requests_on_one_connection_are_answered_in_order(
+        quick_daemon):
+    """A thread that answered serves the connection's next request itself (connguard's
+    linger): each reply must still be the answer to its own request, in order."""
+    with open_tls(quick_daemon) as sock:
+        for n in range(150):  # past MAX_IN_A_ROW (100): the thread gives it back and on
+            sock.sendall(health_request(f"seq-{n}"))
+            (reply,) = read_replies(sock, 1)
+            assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+            assert f"x-request-id: seq-{n}\r\n".encode() in reply.lower()
+        sock.sendall(health_request("pipe-a") + health_request("pipe-b"))
+        first, second = read_replies(sock, 2)
+        assert b"x-request-id: pipe-a\r\n" in first.lower()
+        assert b"x-request-id: pipe-b\r\n" in second.lower()
+
+
+def test_partial_request_after_a_reply_does_not_hold_a_thread(quick_daemon):
+    """Clients that get a reply and then send only part of their next request (the
+    thread that answered is waiting for it) must leave the threads free, and are closed
+    after the header deadline like any other."""
+    clients = [open_tls(quick_daemon) for _ in range(4 * THREADS)]
+    try:
+        for n, sock in enumerate(clients):
+            sock.sendall(health_request(f"first-{n}"))
+            read_replies(sock, 1)
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: local")  # and nothing more
+        for _ in range(5):
+            reply = requests.get(f"{quick_daemon.url}/health", verify=quick_daemon.ca,
+                                 timeout=HEADER_TIMEOUT)
+            assert reply.status_code == 200
+        assert all(closed_within(sock, HEADER_TIMEOUT + 8) for sock in clients)
+    finally:
+        for sock in clients:
+            sock.close()
