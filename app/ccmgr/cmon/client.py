@@ -68,6 +68,23 @@ def _version_from(server: str) -> str:
     return value.split("/", 1)[1].strip() if "/" in value else value
 
 
+_state_lock = threading.Lock()
+_state_changes = 0
+
+
+def state_changes() -> int:
+    """How many times any client of this process has changed its controller id, version or
+    last status: a kept gather result copied those, and is valid while this stays put
+    (one comparison per request instead of one per controller)."""
+    return _state_changes
+
+
+def _state_changed() -> None:
+    global _state_changes
+    with _state_lock:  # += is not atomic between threads; a lost count would hide a change
+        _state_changes += 1
+
+
 class CmonClient:
     """Thread-safe: several data kinds of one controller may be fetched at once."""
 
@@ -81,11 +98,42 @@ class CmonClient:
         self.timeout = timeout
         self.sid = ""
         self.logged_in_at = 0.0  # wall time of the last successful login; 0 = never
-        self.controller_id = ""
-        self.version = ""
-        self.last_status = ""  # request_status of the last reply (auth classification)
+        self._controller_id = ""
+        self._version = ""
+        self._last_status = ""  # request_status of the last reply (auth classification)
         self.user: dict = {}
         self._auth_lock = threading.Lock()
+
+    # -- what gather results copy (each change counted: state_changes) --------------------
+    @property
+    def controller_id(self) -> str:
+        return self._controller_id
+
+    @controller_id.setter
+    def controller_id(self, value: str) -> None:
+        if value != self._controller_id:
+            self._controller_id = value
+            _state_changed()
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    @version.setter
+    def version(self, value: str) -> None:
+        if value != self._version:
+            self._version = value
+            _state_changed()
+
+    @property
+    def last_status(self) -> str:
+        return self._last_status
+
+    @last_status.setter
+    def last_status(self, value: str) -> None:
+        if value != self._last_status:
+            self._last_status = value
+            _state_changed()
 
     # -- transport -----------------------------------------------------------------------
     def _post(self, module: str, body: dict, deadline: float | None, sid: str,

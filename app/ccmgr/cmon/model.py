@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,37 @@ class ControllerData:
 
     def payload(self, kind: str) -> dict | None:
         return self.data.get(kind)
+
+
+class Gathered(list):
+    """``Collectors.gather``'s result: every controller's ``ControllerData``, in the
+    configuration's order, with what requests work out from all of them kept beside
+    (``derived``). A warm result is handed to request after request while nothing
+    changed, so each such value is worked out once per result, not once per request."""
+
+    __slots__ = ("_derived",)
+
+    def derived(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, kept under ``key``. Values must not refer back to this list: a
+        cycle would keep a superseded estate alive until the cyclic collector runs."""
+        try:
+            kept = self._derived
+        except AttributeError:
+            kept = self._derived = {}
+        try:
+            return kept[key]
+        except KeyError:
+            value = kept[key] = make()
+            return value
+
+
+def derived(controllers: Sequence[ControllerData], key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, kept with ``controllers`` when they are a ``Gathered``."""
+    if isinstance(controllers, Gathered):
+        return controllers.derived(key, make)
+    return make()
+
+
+def versions(controllers: Sequence[ControllerData]) -> tuple:
+    """The data versions of ``controllers`` (the key of results computed from them)."""
+    return derived(controllers, "versions", lambda: tuple(c.version_key for c in controllers))

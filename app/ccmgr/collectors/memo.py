@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from ccmgr.cmon.model import ControllerData, Who
+from ccmgr.cmon.model import ControllerData, Who, versions
 from ccmgr.versionedmemo import VersionedMemo
 
 
@@ -24,7 +24,7 @@ class ReplyMemo(VersionedMemo):
     def key(path: str, request: Any, who: Who, data: Sequence[ControllerData],
             kinds: Sequence[str]) -> tuple[Hashable, Hashable]:
         """(the query, the versions of the data it reads)."""
-        return (path, request, who, kinds), tuple(c.version_key for c in data)
+        return (path, request, who, kinds), versions(data)
 
     def get(self, key: tuple[Hashable, Hashable]) -> bytes | None:
         body = self.lookup(*key)

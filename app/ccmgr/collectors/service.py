@@ -23,9 +23,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from ccmgr.cmon.client import CmonClient, Credentials
+from ccmgr.cmon.client import CmonClient, Credentials, state_changes
 from ccmgr.cmon.errors import CmonError
-from ccmgr.cmon.model import ControllerData, Who
+from ccmgr.cmon.model import ControllerData, Gathered, Who
 from ccmgr.cmon.offload import Offload
 from ccmgr.collectors.cache import Cache, Entry, Pending, settle
 from ccmgr.collectors.clients import DEFAULT_IDENTITY, LDAP_REQUIRED, ClientRegistry
@@ -65,15 +65,13 @@ class _Snapshot:
 
     config: Config
     changes: int                      # Cache.changes when it was built
+    client_changes: int               # cmon.client.state_changes() then
     valid_until: float                # the earliest expiry of the entries it holds
-    clients: tuple[CmonClient, ...]   # data[i] copied its client fields from clients[i]
-    data: list[ControllerData]
+    data: Gathered
 
     def clients_unchanged(self) -> bool:
         """No client learned a new controller id, version or status since the copy."""
-        return all((c.controller_id, c.version, c.last_status)
-                   == (d.controller_id, d.version, d.last_status)
-                   for c, d in zip(self.clients, self.data, strict=True))
+        return state_changes() == self.client_changes
 
 
 class Collectors:
@@ -211,6 +209,7 @@ class Collectors:
                     and snapshot.clients_unchanged()):
                 return snapshot.data
         changes = self.cache.changes  # read first: a change while gathering voids the result
+        client_changes = state_changes()  # the same for the clients' fields copied below
         if forced:
             # Every kept result is about to be superseded; held during the refresh, they
             # would keep the whole previous estate alive beside the new one (peak memory).
@@ -236,13 +235,11 @@ class Collectors:
         ttl, timeout = self.ttl(config), float(config.timeout)
         error_ttl = min(ERROR_TTL, ttl)
         valid_until = float("inf")
-        out = []
-        used: list[CmonClient] = []
+        out = Gathered()
         for instance in instances:
             xid = instance.xid
             identity = self.clients.identity_for(who, instance)
             client = clients.get(xid) or self.clients.client(identity, instance, timeout)
-            used.append(client)
             data, fetched, fetched_at, errors = {}, {}, {}, {}
             version = [xid, instance.url, client.controller_id]
             for kind in (*kinds, *peek):
@@ -264,7 +261,7 @@ class Collectors:
                 last_status=client.last_status, ldap=instance.useldap,
                 frontend_url=instance.frontend_url, version_key=tuple(version),
             ))
-        self._keep(snapshot_key, _Snapshot(config, changes, valid_until, tuple(used), out))
+        self._keep(snapshot_key, _Snapshot(config, changes, client_changes, valid_until, out))
         return out
 
     def _keep(self, key: tuple, snapshot: _Snapshot) -> None:

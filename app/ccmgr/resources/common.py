@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import falcon
 
-from ccmgr.cmon.model import ControllerData, Who
+from ccmgr.cmon.model import ControllerData, Who, derived
 from ccmgr.resources.requests_in import read_json
 
 AGE_HEADER = "X-Ccmgr-Data-Age"
@@ -26,25 +26,30 @@ def who(req: falcon.Request) -> Who:
     return Who(username=session.username, ldap=session.kind == "ldap")
 
 
-def set_age(resp: falcon.Response, controllers: Iterable[ControllerData],
+def set_age(resp: falcon.Response, controllers: Sequence[ControllerData],
             kinds: Iterable[str], now: float) -> None:
     """The age in seconds of the oldest cached data the reply was built from
     (``now`` on the collectors' monotonic clock)."""
     kinds = tuple(kinds)
-    times = [t for c in controllers for k, t in c.fetched_at.items()
-             if k in kinds and t is not None]
-    if times:
-        resp.set_header(AGE_HEADER, str(int(max(0.0, now - min(times)))))
+    oldest = derived(controllers, ("oldest", kinds), lambda: min(
+        (t for c in controllers for k, t in c.fetched_at.items()
+         if k in kinds and t is not None), default=None))
+    if oldest is not None:
+        resp.set_header(AGE_HEADER, str(int(max(0.0, now - oldest))))
 
 
-def set_partial(resp: falcon.Response, controllers: Iterable[ControllerData],
+def set_partial(resp: falcon.Response, controllers: Sequence[ControllerData],
                 kinds: Iterable[str]) -> None:
     """``X-Ccmgr-Controllers: <answered>/<total>`` and, when some did not answer,
     ``X-Ccmgr-Failed: <xid>,...``: a controller whose latest fetch of any kind the reply
     reads failed did not answer (its part of the body is older data or missing)."""
     kinds = tuple(kinds)
-    controllers = list(controllers)
-    failed = [c.xid for c in controllers if any(k in c.errors for k in kinds)]
-    resp.set_header(CONTROLLERS_HEADER, f"{len(controllers) - len(failed)}/{len(controllers)}")
+
+    def headers() -> tuple[str, str]:
+        failed = [c.xid for c in controllers if any(k in c.errors for k in kinds)]
+        return f"{len(controllers) - len(failed)}/{len(controllers)}", ",".join(failed)
+
+    answered, failed = derived(controllers, ("partial", kinds), headers)
+    resp.set_header(CONTROLLERS_HEADER, answered)
     if failed:
-        resp.set_header(FAILED_HEADER, ",".join(failed))
+        resp.set_header(FAILED_HEADER, failed)

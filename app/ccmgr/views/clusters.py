@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ccmgr.cmon import records
-from ccmgr.cmon.model import ControllerData
+from ccmgr.cmon.model import ControllerData, derived
 from ccmgr.views.clustertable import CLUSTER_FIELDS, ClusterTable, ordered
 from ccmgr.views.common import bump, controller_passes, proxy_fields
 from ccmgr.views.listrequest import Filter, ListRequest, Match, list_reply, page_body
@@ -79,7 +79,13 @@ def clusters_list(controllers: Sequence[ControllerData], req: ListRequest) -> di
     match = Match(req.filters)
     order = ordered(table, req.order, CLUSTER_SORT, BY_KEY)
     selected, looked = table.select(match, order)
-    last_updated = {c.url: c.data["clusters"]["processed"] for c in looked}
+
+    def last_updated_of() -> dict:
+        return {c.url: c.data["clusters"]["processed"] for c in looked}
+
+    # Every controller looked at (no controller-level filter): the same for every query.
+    last_updated = derived(controllers, "clusters last updated", last_updated_of) \
+        if looked is table.controllers else last_updated_of()
     total = selected.bit_count()
     start, count = ((req.page - 1) * req.per_page, req.per_page) if req.per_page > 0 \
         else (0, total)

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from ccmgr import jsonfast
-from ccmgr.cmon.model import ControllerData
+from ccmgr.cmon.model import ControllerData, derived, versions
 from ccmgr.versionedmemo import VersionedMemo
 from ccmgr.views.common import CONTROLLER_KEYS, controller_passes
 from ccmgr.views.listrequest import Match, sort_key
@@ -106,7 +106,8 @@ class _Data:
 
     def __init__(self, controllers: Sequence[ControllerData]) -> None:
         self.controllers = controllers
-        self.lists = [c.clusters() for c in controllers]
+        self.lists = derived(controllers, "cluster lists",
+                             lambda: [c.clusters() for c in controllers])
 
     def entry(self, position: Position) -> Entry:
         c, k = position
@@ -137,19 +138,21 @@ class ClusterTable:
                  ) -> None:
         self.data = _Data(controllers)
         self.index = index or _Index(self.data)
-        self.controllers = [controllers[c] for c in self.index.with_clusters]
+        with_clusters = self.index.with_clusters  # the same for every index of these data
+        self.controllers = derived(controllers, "with clusters",
+                                   lambda: [controllers[c] for c in with_clusters])
 
     @classmethod
     def of(cls, controllers: Sequence[ControllerData]) -> ClusterTable:
         """The table of these data, its index reused while every controller's data
         versions are the same (a dashboard asks many queries of one data version)."""
-        versions = tuple(c.version_key for c in controllers)
-        if not all(versions):  # data without versions (built by hand) cannot be matched
+        kept = versions(controllers)
+        if not all(kept):  # data without versions (built by hand) cannot be matched
             return cls(controllers)
-        index = cls._memo.lookup("clusters", versions)
+        index = cls._memo.lookup("clusters", kept)
         table = cls(controllers, index)
         if index is None:
-            cls._memo.store("clusters", versions, table.index)
+            cls._memo.store("clusters", kept, table.index)
         return table
 
     def order(self, name: str, desc: bool, key: Callable[[Entry], Any] | None) -> _Order:
