@@ -46,8 +46,19 @@ def loads(data: bytes) -> Any:
     except ValueError:  # the int/str digit limit
         raise InvalidRequest(f"number longer than {sys.get_int_max_str_digits()} digits"
                              ) from None
-    check_plain(body)
+    if not _plain_for_sure(data):
+        check_plain(body)
     return body
+
+
+def _plain_for_sure(data: bytes) -> bool:
+    """Whether the raw body rules out what ``check_plain`` looks for, so the walk can be
+    skipped (almost every body; the walk was half the decoding time of a list request):
+    no more brackets than levels allowed, and no way to a surrogate: no ``\\u`` escape,
+    no UTF-8 lead byte of one (json decodes bytes with ``surrogatepass``), no NUL (the
+    UTF-16 and UTF-32 json also takes)."""
+    return (isinstance(data, bytes) and b"\\u" not in data and b"\xed" not in data
+            and b"\x00" not in data and data.count(b"{") + data.count(b"[") <= MAX_DEPTH)
 
 
 def check_plain(value: Any) -> None:
