@@ -26,6 +26,7 @@ from ccmgr.fsutil import atomic_write, file_signature, locked
 
 COOKIE_NAME = "sid"
 REFRESH_AFTER_S = 60
+MAX_VERIFIED = 4096  # tokens whose signature was checked, kept with the secret they fit
 
 
 def _b64(data: bytes) -> str:
@@ -189,6 +190,10 @@ class SessionManager:
         self.secret = secret
         self.revocations = revocations
         self.clock = clock
+        # token -> (the secret it was checked with, its session): a browser or a script
+        # sends the same token with every request until it is re-issued, and its HMAC
+        # and JSON are the same each time. Expiry and revocation are checked every time.
+        self._verified: dict[str, tuple[bytes, Session]] = {}
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -216,26 +221,44 @@ class SessionManager:
     def decode(self, token: str, ttl_s: float) -> Session | None:
         """The session in a valid, unexpired, unrevoked token; None for anything else."""
         try:
-            version, body, mac = token.split(".")
-            if version != "v1":
-                return None
-            expected = hmac.new(self.secret.get(), body.encode(), hashlib.sha256).digest()
-            if not hmac.compare_digest(expected, _unb64(mac)):
-                return None
-            payload = json.loads(_unb64(body))
-            session = Session(sid=str(payload["s"]), username=str(payload["u"]),
-                              issued_ms=int(payload["i"]), active_ms=int(payload["a"]),
-                              kind=str(payload.get("k", "local")),
-                              extra=dict(payload.get("x") or {}),
-                              account=str(payload.get("ac", "")))
-        except (ValueError, KeyError, TypeError, AttributeError):
+            key = self.secret.get()
+        except ValueError:  # a broken secret file: no session is valid (as before)
             return None
+        held = self._verified.get(token)
+        if held is not None and held[0] == key:
+            session = held[1]
+        else:
+            session = self._verify(token, key)
+            if session is None:
+                return None
+            if len(self._verified) >= MAX_VERIFIED:  # bounded: tokens are re-issued
+                self._verified.clear()
+            self._verified[token] = (key, session)
         now = self._now_ms()
         if session.active_ms + ttl_s * 1000 < now or session.issued_ms > now + 60_000:
             return None
         if self.revocations.is_revoked(session):
             return None
         return session
+
+    @staticmethod
+    def _verify(token: str, key: bytes) -> Session | None:
+        """The session in ``token`` if its signature fits ``key`` and its fields parse."""
+        try:
+            version, body, mac = token.split(".")
+            if version != "v1":
+                return None
+            expected = hmac.new(key, body.encode(), hashlib.sha256).digest()
+            if not hmac.compare_digest(expected, _unb64(mac)):
+                return None
+            payload = json.loads(_unb64(body))
+            return Session(sid=str(payload["s"]), username=str(payload["u"]),
+                           issued_ms=int(payload["i"]), active_ms=int(payload["a"]),
+                           kind=str(payload.get("k", "local")),
+                           extra=dict(payload.get("x") or {}),
+                           account=str(payload.get("ac", "")))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
 
     def needs_refresh(self, session: Session, ttl_s: float) -> bool:
         """Re-issue the cookie once a minute, or sooner when the TTL is short."""

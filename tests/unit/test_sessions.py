@@ -86,3 +86,33 @@ def test_expired_revocations_are_pruned(manager, clock):
     clock.now += 120
     manager.revoke(manager.issue("bob"), 60)
     assert session.sid not in manager.revocations.snapshot()["sessions"]
+
+
+def test_a_token_checked_before_still_expires_is_revoked_and_fits_only_its_secret(
+        manager, basedir, clock):
+    """Decoding keeps tokens whose signature was checked (sessions.MAX_VERIFIED): that
+    must skip the HMAC only, never expiry, revocation or a changed secret."""
+    session = manager.issue("alice")
+    token = manager.encode(session)
+    assert manager.decode(token, 60) == session
+    clock.now += 61
+    assert manager.decode(token, 60) is None           # expired since it was checked
+    clock.now -= 61
+    assert manager.decode(token, 60) == session
+    manager.revoke(session, 60)
+    assert manager.decode(token, 60) is None           # revoked since it was checked
+    other = manager.issue("alice")
+    other_token = manager.encode(other)
+    assert manager.decode(other_token, 60) == other
+    (basedir / "session.key").write_text("n" * 64)     # the key changed on disk
+    assert manager.decode(other_token, 60) is None
+
+
+def test_checked_tokens_kept_are_bounded(manager, monkeypatch):
+    from ccmgr import sessions
+    monkeypatch.setattr(sessions, "MAX_VERIFIED", 5)
+    tokens = [manager.encode(manager.issue(f"user{n}")) for n in range(12)]
+    for token in tokens:
+        assert manager.decode(token, 60) is not None
+    assert len(manager._verified) <= 5
+    assert all(manager.decode(token, 60) is not None for token in tokens)
