@@ -35,6 +35,24 @@ def _open_private(path: str) -> None:
         os.close(fd)
 
 
+class FormatOnce(logging.Formatter):
+    """``inner``'s text of a record, made once for all the handlers that share this
+    formatter (stderr and the logfile write the same line: one access record per request
+    was formatted twice, its time too)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        made = record.__dict__.get("ccmgr_text")
+        if made is not None and made[0] is self:
+            return made[1]
+        text = self.inner.format(record)
+        record.ccmgr_text = (self, text)
+        return text
+
+
 def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True,
               fmt: str = "text", node: str = "") -> None:
     """Idempotent: replaces ccmgr's handlers, leaves other loggers alone. ``fmt`` is the
@@ -45,7 +63,7 @@ def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True,
         handler.close()
     logger.setLevel(level.upper())
     logger.propagate = False
-    formatter = JsonFormatter(node) if fmt == "json" else logging.Formatter(FORMAT)
+    formatter = FormatOnce(JsonFormatter(node) if fmt == "json" else logging.Formatter(FORMAT))
     escaping = EscapeControls()  # a record is one line, whatever its fields hold
     if stderr:
         stream = logging.StreamHandler(sys.stderr)

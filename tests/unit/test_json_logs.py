@@ -78,3 +78,33 @@ def test_log_format_is_validated(tmp_path):
     write_config(tmp_path, {"log_format": "xml"})
     with pytest.raises(Exception, match="log_format"):
         read_config(str(tmp_path / "ccmgr.yaml"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_stderr_and_the_logfile_get_the_same_line_formatted_once(tmp_path, monkeypatch,
+                                                                 fmt):
+    """Both handlers share one formatter, which formats each record once (logsetup's
+    FormatOnce); a second record is formatted anew."""
+    import io
+    import sys
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    path = tmp_path / "ccmgr.log"
+    logsetup.configure(str(path), fmt=fmt, node="node-t", stderr=True)
+    try:
+        handlers = list(logging.getLogger("ccmgr").handlers)
+        inner = handlers[0].formatter.inner
+        calls = []
+        real = inner.format
+        monkeypatch.setattr(inner, "format", lambda record: calls.append(1) or real(record))
+        log = logging.getLogger("ccmgr.access")
+        log.info("first %s", "line\nwith a newline")
+        log.info("second")
+    finally:
+        logsetup.configure(None, stderr=False)
+        logging.getLogger("ccmgr").handlers.clear()
+    assert len(handlers) == 2 and len(calls) == 2
+    written = path.read_text().splitlines()
+    assert written == stderr.getvalue().splitlines()
+    assert len(written) == 2 and "first line" in written[0] and "with a newline" in written[0]
+    assert "second" in written[1] and "first" not in written[1]
