@@ -14,6 +14,8 @@ Starts cmonsim in its own process and a real ccmgr daemon on loopback, then meas
   loaded by wrk (a C load generator, tools/host-packages.txt) so that the figure is the
   daemon's and not the Python client's; without wrk, by Python threads (then the client
   shares the 2 CPUs and the GIL, and the ratio says as much about it as about ccmgr);
+* the time per request of /health sent one after another on one kept-alive connection
+  (Python's http.client: what a thread that waits for each reply sees);
 * peak RSS (VmHWM) of the gunicorn worker holding the estate;
 * CPU seconds of the worker, its fetch processes and the simulator for the first request
   (since the daemon's start) and per forced refresh: all share the machine's cores;
@@ -27,10 +29,12 @@ is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -44,6 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from benchkit import Bench, cpu_seconds, daemon_over_estate, estate_of, estate_options  # noqa: E402
+from daemonkit import Daemon  # noqa: E402
 from testkit import children, fetch_processes_of  # noqa: E402
 
 LIST_BODY = {"page": 1, "perPage": 50, "order": "cluster_id desc", "filters": [
@@ -73,6 +78,26 @@ def cpu_text(used: list[float]) -> str:
     worker, helpers, sim = used
     return (f"CPU s: worker {worker:.2f}" + (f", fetch processes {helpers:.2f}" if helpers
                                              else "") + f", simulator {sim:.2f}")
+
+
+def sequential_us(daemon: Daemon, count: int = 2000) -> float:
+    """Microseconds per /health request, each sent once the previous reply is read, on one
+    kept-alive TLS connection (after 200 to warm it)."""
+    context = ssl.create_default_context(cafile=daemon.ca)
+    context.check_hostname = False  # the bench's certificate names localhost, not the IP
+    conn = http.client.HTTPSConnection("127.0.0.1", daemon.port, context=context, timeout=30)
+    try:
+        for n in range(200 + count):
+            if n == 200:
+                started = time.perf_counter()
+            conn.request("GET", "/health")
+            reply = conn.getresponse()
+            reply.read()
+            if reply.status != 200:
+                raise RuntimeError(f"/health answered {reply.status}")
+        return (time.perf_counter() - started) / count * 1e6
+    finally:
+        conn.close()
 
 
 def timed_post(session: requests.Session, url: str, body: dict) -> tuple[float, dict]:
@@ -215,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
               f"/health: {health_rps:.0f} req/s")
         print(f"ratio list/health: {list_rps / health_rps:.2f} (memo), "
               f"{unique_rps / health_rps:.2f} (computed)")
+        print(f"/health one after another on one connection: {sequential_us(daemon):.0f} us "
+              f"per request")
         print(f"worker peak RSS (VmHWM): {vm(pid, 'VmHWM'):.0f} MiB "
               f"(now {vm(pid, 'VmRSS'):.0f} MiB)")
         helpers = fetch_processes_of(pid)

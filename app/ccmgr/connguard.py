@@ -21,7 +21,7 @@ A thread that has answered on a kept-alive connection waits ``CCMGR_KEEPALIVE_LI
 seconds (default 0.002; 0 turns it off) for the client's next request when no other
 request waits for a thread, and serves it itself if it arrives whole: a busy client then
 skips the round through the selector loop and the thread pool's queue, each a hand-over
-of the interpreter between threads (docs/benchmarks.md, "Serving rate"). Anything less than
+of the interpreter between threads (docs/benchmarks.md, "Fifth sitting"). Anything less than
 a whole request goes to the front with what was read, under the front's deadlines, so
 the wait never holds a thread for a slow client.
 """
