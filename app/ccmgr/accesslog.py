@@ -13,8 +13,9 @@ import time
 import falcon
 
 from ccmgr import requestid
+from ccmgr.logsetup import ACCESS_LOGGER
 
-access_log = logging.getLogger("ccmgr.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 class RequestContext:

@@ -19,6 +19,7 @@ from ccmgr.logjson import JsonFormatter
 FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 FORMATS = ("text", "json")
 audit_log = logging.getLogger("ccmgr.audit")
+ACCESS_LOGGER = "ccmgr.access"  # accesslog's records
 
 
 def _open_private(path: str) -> None:
@@ -53,6 +54,16 @@ class FormatOnce(logging.Formatter):
         return text
 
 
+class NotAccess(logging.Filter):
+    """Access records stay out of stderr (the journal) when the logfile has them: one per
+    request floods the journal, whose rate limit for a service then drops its error lines
+    too, and costs every request a second flushed write (docs/benchmarks.md, "Fifth
+    sitting"). Without a logfile they go to stderr, so none is lost."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != ACCESS_LOGGER
+
+
 def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True,
               fmt: str = "text", node: str = "") -> None:
     """Idempotent: replaces ccmgr's handlers, leaves other loggers alone. ``fmt`` is the
@@ -65,21 +76,28 @@ def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True,
     logger.propagate = False
     formatter = FormatOnce(JsonFormatter(node) if fmt == "json" else logging.Formatter(FORMAT))
     escaping = EscapeControls()  # a record is one line, whatever its fields hold
+    file_handler = None
+    if logfile:
+        try:
+            _open_private(logfile)
+            file_handler = logging.handlers.WatchedFileHandler(logfile, encoding="utf-8")
+        except OSError as exc:
+            file_problem = f"cannot write log file {logfile}: {exc.strerror}"
+        else:
+            file_problem = ""
+            file_handler.setFormatter(formatter)
+            file_handler.addFilter(escaping)
     if stderr:
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(formatter)
         stream.addFilter(escaping)
+        if file_handler is not None:
+            stream.addFilter(NotAccess())
         logger.addHandler(stream)
-    if logfile:
-        try:
-            _open_private(logfile)
-            handler = logging.handlers.WatchedFileHandler(logfile, encoding="utf-8")
-        except OSError as exc:
-            logger.warning("cannot write log file %s: %s", logfile, exc.strerror)
-        else:
-            handler.setFormatter(formatter)
-            handler.addFilter(escaping)
-            logger.addHandler(handler)
+    if file_handler is not None:
+        logger.addHandler(file_handler)
+    elif logfile:
+        logger.warning("%s", file_problem)
 
 
 class NodeConfig(Protocol):  # what of config.Config this needs (no import: a leaf)

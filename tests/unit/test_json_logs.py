@@ -80,31 +80,63 @@ def test_log_format_is_validated(tmp_path):
         read_config(str(tmp_path / "ccmgr.yaml"))
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
-def test_stderr_and_the_logfile_get_the_same_line_formatted_once(tmp_path, monkeypatch,
-                                                                 fmt):
-    """Both handlers share one formatter, which formats each record once (logsetup's
-    FormatOnce); a second record is formatted anew."""
+def _configured(tmp_path, monkeypatch, fmt: str, logfile: bool = True):
     import io
     import sys
     stderr = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stderr)
     path = tmp_path / "ccmgr.log"
-    logsetup.configure(str(path), fmt=fmt, node="node-t", stderr=True)
+    logsetup.configure(str(path) if logfile else None, fmt=fmt, node="node-t", stderr=True)
+    return stderr, path
+
+
+def _unconfigured():
+    logsetup.configure(None, stderr=False)
+    logging.getLogger("ccmgr").handlers.clear()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_stderr_and_the_logfile_get_the_same_line_formatted_once(tmp_path, monkeypatch,
+                                                                 fmt):
+    """Both handlers share one formatter, which formats each record once (logsetup's
+    FormatOnce); a second record is formatted anew."""
+    stderr, path = _configured(tmp_path, monkeypatch, fmt)
     try:
         handlers = list(logging.getLogger("ccmgr").handlers)
         inner = handlers[0].formatter.inner
         calls = []
         real = inner.format
         monkeypatch.setattr(inner, "format", lambda record: calls.append(1) or real(record))
-        log = logging.getLogger("ccmgr.access")
-        log.info("first %s", "line\nwith a newline")
-        log.info("second")
+        log = logging.getLogger("ccmgr.collectors")
+        log.warning("first %s", "line\nwith a newline")
+        log.warning("second")
     finally:
-        logsetup.configure(None, stderr=False)
-        logging.getLogger("ccmgr").handlers.clear()
+        _unconfigured()
     assert len(handlers) == 2 and len(calls) == 2
     written = path.read_text().splitlines()
     assert written == stderr.getvalue().splitlines()
     assert len(written) == 2 and "first line" in written[0] and "with a newline" in written[0]
     assert "second" in written[1] and "first" not in written[1]
+
+
+@pytest.mark.parametrize("logfile", [True, False], ids=["with a logfile", "without"])
+def test_access_records_go_to_the_logfile_only_when_there_is_one(tmp_path, monkeypatch,
+                                                                   logfile):
+    """One access record per request stays out of the journal (stderr) when the logfile
+    has it; without a logfile it goes to stderr, so none is lost. Audit records and
+    everything else go to both."""
+    stderr, path = _configured(tmp_path, monkeypatch, "text", logfile)
+    try:
+        logging.getLogger("ccmgr.access").info("GET /proxy/clusters/list 200 1.0 ms")
+        logsetup.audit("controller %s added", "c1")
+        logging.getLogger("ccmgr.collectors").warning("a controller failed")
+    finally:
+        _unconfigured()
+    journal = stderr.getvalue()
+    assert "[AUDIT] controller c1 added" in journal and "a controller failed" in journal
+    if logfile:
+        text = path.read_text()
+        assert "GET /proxy/clusters/list" in text and "GET /proxy/clusters/list" not in journal
+        assert "[AUDIT] controller c1 added" in text and "a controller failed" in text
+    else:
+        assert "GET /proxy/clusters/list" in journal and not path.exists()
