@@ -85,8 +85,29 @@ def _state_changed() -> None:
         _state_changes += 1
 
 
+class _Counted:
+    """A str attribute of a client that gather results copy: each real change counts."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, client: object | None, owner: type | None = None) -> str:
+        if client is None:  # read on the class
+            return ""
+        return client.__dict__.get(self.slot, "")
+
+    def __set__(self, client: object, value: str) -> None:
+        if client.__dict__.get(self.slot, "") != value:
+            client.__dict__[self.slot] = value
+            _state_changed()
+
+
 class CmonClient:
     """Thread-safe: several data kinds of one controller may be fetched at once."""
+
+    controller_id = _Counted()
+    version = _Counted()
+    last_status = _Counted()  # request_status of the last reply (auth classification)
 
     def __init__(self, http: HttpPool, url: str, credentials: Credentials, *,
                  ca_file: str = "", timeout: float = 30.0) -> None:
@@ -98,42 +119,8 @@ class CmonClient:
         self.timeout = timeout
         self.sid = ""
         self.logged_in_at = 0.0  # wall time of the last successful login; 0 = never
-        self._controller_id = ""
-        self._version = ""
-        self._last_status = ""  # request_status of the last reply (auth classification)
         self.user: dict = {}
         self._auth_lock = threading.Lock()
-
-    # -- what gather results copy (each change counted: state_changes) --------------------
-    @property
-    def controller_id(self) -> str:
-        return self._controller_id
-
-    @controller_id.setter
-    def controller_id(self, value: str) -> None:
-        if value != self._controller_id:
-            self._controller_id = value
-            _state_changed()
-
-    @property
-    def version(self) -> str:
-        return self._version
-
-    @version.setter
-    def version(self, value: str) -> None:
-        if value != self._version:
-            self._version = value
-            _state_changed()
-
-    @property
-    def last_status(self) -> str:
-        return self._last_status
-
-    @last_status.setter
-    def last_status(self, value: str) -> None:
-        if value != self._last_status:
-            self._last_status = value
-            _state_changed()
 
     # -- transport -----------------------------------------------------------------------
     def _post(self, module: str, body: dict, deadline: float | None, sid: str,
