@@ -111,6 +111,27 @@ def header_complete(buf: bytes) -> bool:
     return HEADER_END in buf
 
 
+def _read_request(conn: GuardedConn) -> bool:
+    """Read what the client has sent into ``conn.buf`` without blocking: True once a whole
+    request (or more than the front waits for) is in it, False when the client closed.
+    Raises what a non-blocking ``recv`` raises when more must come (want read or write)."""
+    while True:
+        data = conn.sock.recv(65536)
+        if not data:
+            return False
+        conn.buf += data
+        # Most requests come in one read: done without a second one.
+        if request_ready(conn.buf) or len(conn.buf) >= MAX_HEAD + MAX_BODY:
+            return True
+
+
+def _to_parser(conn: GuardedConn) -> None:
+    """What the front read goes to gunicorn's parser, which reads it before the socket."""
+    conn.parser.unreader.unread(bytes(conn.buf))
+    conn.buf = bytearray()
+    conn.data_ready = True  # handle() must not wait for data again
+
+
 class GuardedConn(gthread.TConn):
     """A connection the front reads before any thread sees it."""
 
@@ -200,16 +221,11 @@ class GuardedThreadWorker(gthread.ThreadWorker):
             if conn.handshaking:
                 conn.sock.do_handshake()
                 conn.handshaking = False
-            while True:
-                data = conn.sock.recv(65536)
-                if not data:
-                    self._close(conn)  # the client went away
-                    return
-                conn.buf += data
-                # Most requests come in one read: hand over without a second one.
-                if request_ready(conn.buf) or len(conn.buf) >= MAX_HEAD + MAX_BODY:
-                    self._hand_over(conn)
-                    return
+            if _read_request(conn):
+                self._hand_over(conn)
+            else:
+                self._close(conn)  # the client went away
+            return
         except ssl.SSLWantWriteError:
             want = selectors.EVENT_WRITE
         except (ssl.SSLWantReadError, BlockingIOError):
@@ -242,9 +258,7 @@ class GuardedThreadWorker(gthread.ThreadWorker):
 
     def _hand_over(self, conn: GuardedConn) -> None:
         self._unwatch(conn)
-        conn.parser.unreader.unread(bytes(conn.buf))
-        conn.buf = bytearray()
-        conn.data_ready = True  # handle() must not wait for data again
+        _to_parser(conn)
         self.enqueue_req(conn)
 
     def _close(self, conn: GuardedConn) -> None:
@@ -264,7 +278,6 @@ class GuardedThreadWorker(gthread.ThreadWorker):
                 return result
             if conn.buf:  # a partial request: the front reads the rest under its deadlines
                 return _TO_FRONT
-            conn.data_ready = True
             result = super().handle(conn)
         return result
 
@@ -290,21 +303,16 @@ class GuardedThreadWorker(gthread.ThreadWorker):
             except (OSError, ValueError):
                 return False
         sock.setblocking(False)
-        buf = bytearray()
         try:
-            while True:
-                data = sock.recv(65536)
-                if not data:  # the client closed: the loop sees the EOF and closes too
-                    return False
-                buf += data
-                if request_ready(buf) or len(buf) >= MAX_HEAD + MAX_BODY:
-                    conn.parser.unreader.unread(bytes(buf))
-                    return True
+            if _read_request(conn):
+                _to_parser(conn)
+                return True
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
-            conn.buf = buf
             return True
         except (OSError, ValueError):
-            return False
+            pass
+        conn.buf = bytearray()  # closed: the loop sees the EOF (or error) and closes too
+        return False
 
     def finish_request(self, conn, fs) -> None:  # noqa: ANN001 - gunicorn's types
         if not fs.cancelled() and fs.exception() is None and fs.result() is _TO_FRONT:
