@@ -76,15 +76,14 @@ def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True,
     logger.propagate = False
     formatter = FormatOnce(JsonFormatter(node) if fmt == "json" else logging.Formatter(FORMAT))
     escaping = EscapeControls()  # a record is one line, whatever its fields hold
-    file_handler = None
+    file_handler, file_problem = None, ""
     if logfile:
         try:
             _open_private(logfile)
             file_handler = logging.handlers.WatchedFileHandler(logfile, encoding="utf-8")
-        except OSError as exc:
+        except OSError as exc:  # said once the stderr handler is there to carry it
             file_problem = f"cannot write log file {logfile}: {exc.strerror}"
         else:
-            file_problem = ""
             file_handler.setFormatter(formatter)
             file_handler.addFilter(escaping)
     if stderr:
@@ -96,7 +95,7 @@ def configure(logfile: str | None, *, level: str = "INFO", stderr: bool = True,
         logger.addHandler(stream)
     if file_handler is not None:
         logger.addHandler(file_handler)
-    elif logfile:
+    if file_problem:
         logger.warning("%s", file_problem)
 
 
